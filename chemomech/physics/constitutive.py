@@ -1,0 +1,77 @@
+"""Stored-energy functions with isotropic growth, written on 3×3 tensors.
+
+Both laws take the displacement gradient H (3×3, see kinematics) and the
+growth stretch g (Fg = g·I, Jg = g³) as UFL expressions, so one law serves
+plane strain, axisymmetry and 3D.
+"""
+
+from dataclasses import dataclass
+
+import ufl
+
+
+@dataclass(frozen=True)
+class NeoHookeanGrowth:
+    """Compressible neo-Hookean solid with multiplicative growth F = Fe·Fg.
+
+    Energy per reference volume (physics.md sections 2–3)::
+
+        W  = Jg · ψ(Fe),   Fe = F / g,   Jg = g³
+        ψ  = μ/2 (tr Ce − 3) − μ ln Je + λ/2 (ln Je)²,   Ce = Feᵀ Fe,  Je = det Fe
+
+    The first Piola stress is P = ∂W/∂F, the Cauchy stress σ = P Fᵀ / J.
+    """
+
+    mu: object
+    lmbda: object
+    g: object
+
+    def energy(self, H):
+        F = ufl.Identity(3) + H
+        Fe = F / self.g
+        Je = ufl.det(Fe)
+        Ce = Fe.T * Fe
+        psi = (
+            self.mu / 2 * (ufl.tr(Ce) - 3)
+            - self.mu * ufl.ln(Je)
+            + self.lmbda / 2 * ufl.ln(Je) ** 2
+        )
+        return self.g**3 * psi
+
+    def first_piola(self, H):
+        F = ufl.variable(ufl.Identity(3) + H)
+        return ufl.diff(self.energy(F - ufl.Identity(3)), F)
+
+    def cauchy(self, H):
+        F = ufl.Identity(3) + H
+        return self.first_piola(H) * F.T / ufl.det(F)
+
+
+@dataclass(frozen=True)
+class LinearElasticEigenstrain:
+    """Small-strain isotropic elasticity with the swelling eigenstrain ε* = g − 1.
+
+    W = λ/2 tr(ε − ε* I)² + μ (ε − ε* I):(ε − ε* I), σ = ∂W/∂ε, and
+    P = σ = Cauchy stress (no distinction at small strain).
+    """
+
+    mu: object
+    lmbda: object
+    g: object
+
+    def _elastic_strain(self, H):
+        return ufl.sym(H) - (self.g - 1) * ufl.Identity(3)
+
+    def energy(self, H):
+        e = self._elastic_strain(H)
+        return self.lmbda / 2 * ufl.tr(e) ** 2 + self.mu * ufl.inner(e, e)
+
+    def first_piola(self, H):
+        e = self._elastic_strain(H)
+        return self.lmbda * ufl.tr(e) * ufl.Identity(3) + 2 * self.mu * e
+
+    def cauchy(self, H):
+        return self.first_piola(H)
+
+
+LAWS = {"finite_strain": NeoHookeanGrowth, "small_strain": LinearElasticEigenstrain}

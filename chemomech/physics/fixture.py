@@ -1,0 +1,115 @@
+"""Supports and loads: the stack fixture and the inclusion's symmetry supports.
+
+Stack (physics.md section 6), stack axis z = last coordinate:
+
+* bottom plunger: u_z = 0 on ``bottom``; symmetry planes: u_x = 0 on
+  ``symmetry_x`` (the axis in axisymmetry), u_y = 0 on ``symmetry_y`` (3D);
+* lateral ``die_wall``: frictionless, u·n = 0 — a Dirichlet condition on the
+  straight walls of 2D models, a penalty (γ E_max / h) ∫ (u·e_r)(v·e_r) dA on
+  the curved wall of the 3D quarter cylinder; ``free``: traction free;
+* top plunger, as a load on the reference top face (dead load, force/area):
+  preload p = f·P0 ramped over the preload steps, then
+  ``pressure``  t_z = −p,
+  ``spring``    t_z = −(P0 + k_f/A (u_z − u_z⁰))   (Robin; k_f → ∞ is ``gap``),
+  ``gap``       u_z = u_z⁰ (Dirichlet),
+  where u⁰ is the displacement at the end of the preload and A = π R².
+"""
+
+import ufl
+
+from chemomech.dolfinx_compat import dolfinx
+
+DIE_WALL_PENALTY = 1.0e3
+
+
+class StackFixture:
+    """Bottom, lateral and symmetry supports plus the top-plunger load."""
+
+    def __init__(self, model, spec, lateral: str, max_youngs_modulus: float):
+        self.model = model
+        self.spec = spec
+        mesh = model.domain.mesh
+        self.pressure = dolfinx.fem.Constant(mesh, 0.0)
+        self.stiffness_per_area = dolfinx.fem.Constant(mesh, 0.0)
+        self.u_ref = dolfinx.fem.Function(model.space, name="preload_displacement")
+        z, u, v = model.axial, model.u, model.test
+        top = model.ds(model.domain.boundaries["top"])
+        traction = self.pressure + self.stiffness_per_area * (u[z] - self.u_ref[z])
+        self.residual = model.internal_residual + traction * v[z] * model.weight * top
+        self.fixed_bcs = self._supports(lateral)
+        if lateral == "die_wall" and model.kind == "3d":
+            self.residual += self._die_wall_penalty(max_youngs_modulus)
+        self._gap_bc = self._top_gap_bc() if spec.type == "gap" else None
+
+    def _supports(self, lateral: str):
+        model = self.model
+        bcs = [model.fixed_component("bottom", model.axial), model.fixed_component("symmetry_x", 0)]
+        if model.kind == "3d":
+            bcs.append(model.fixed_component("symmetry_y", 1))
+        elif lateral == "die_wall":
+            bcs.append(model.fixed_component("lateral", 0))
+        return bcs
+
+    def _die_wall_penalty(self, youngs_modulus: float):
+        model = self.model
+        x = ufl.SpatialCoordinate(model.domain.mesh)
+        radial = ufl.as_vector([x[0], x[1], 0]) / ufl.sqrt(x[0] ** 2 + x[1] ** 2)
+        h = ufl.CellDiameter(model.domain.mesh)
+        kappa = DIE_WALL_PENALTY * youngs_modulus / h
+        wall = model.ds(model.domain.boundaries["lateral"])
+        return kappa * ufl.dot(model.u, radial) * ufl.dot(model.test, radial) * wall
+
+    def _top_gap_bc(self):
+        model = self.model
+        sub = model.space.sub(model.axial)
+        collapsed, self._axial_map = sub.collapse()
+        self._gap_value = dolfinx.fem.Function(collapsed)
+        facets = model.domain.facet_tags.find(model.domain.boundaries["top"])
+        fdim = model.domain.mesh.topology.dim - 1
+        dofs = dolfinx.fem.locate_dofs_topological((sub, collapsed), fdim, facets)
+        return dolfinx.fem.dirichletbc(self._gap_value, dofs, sub)
+
+    def stage_bcs(self, stage: str):
+        """Dirichlet conditions of a stage ("preload" or "cycling")."""
+        if stage == "cycling" and self._gap_bc is not None:
+            return [*self.fixed_bcs, self._gap_bc]
+        return list(self.fixed_bcs)
+
+    def begin_cycling(self) -> None:
+        """Freeze the preload state u⁰ and switch to the cycling fixture."""
+        self.u_ref.x.array[:] = self.model.u.x.array
+        if self._gap_bc is not None:
+            self._gap_value.x.array[:] = self.model.u.x.array[self._axial_map]
+        spec = self.spec
+        self.pressure.value = spec.pressure if spec.pressure is not None else spec.preload
+        if spec.type == "spring":
+            self.pressure.value = spec.preload
+            area = self.model.domain.loaded_area
+            self.stiffness_per_area.value = spec.frame_stiffness / area
+
+    def apply_preload(self, fraction: float) -> None:
+        """Plunger pressure f·P0 during the preload ramp."""
+        self.pressure.value = fraction * self.spec.preload
+
+
+class InclusionSupport:
+    """Symmetry planes of the quarter/octant model; outer surface free or fixed."""
+
+    def __init__(self, model, outer_boundary: str):
+        self.model = model
+        self.residual = model.internal_residual
+        bcs = [model.fixed_component("symmetry_x", 0), model.fixed_component("symmetry_z", model.axial)]
+        if model.kind == "3d":
+            bcs.append(model.fixed_component("symmetry_y", 1))
+        if outer_boundary == "fixed":
+            bcs += [model.fixed_component("outer", i) for i in range(model.gdim)]
+        self.fixed_bcs = bcs
+
+    def stage_bcs(self, stage: str):
+        return list(self.fixed_bcs)
+
+    def begin_cycling(self) -> None:
+        """Nothing changes at the start of cycling."""
+
+    def apply_preload(self, fraction: float) -> None:
+        """An inclusion model has no plunger."""

@@ -1,0 +1,59 @@
+"""The quasi-static mechanics problem: displacement space, energy, residual.
+
+The residual is the first variation of the stored energy,
+
+    R_int(u; v) = d/dε ∫ W(H(u + ε v)) dV,
+
+with dV = w dx (w = 2π r in axisymmetry). Boundary conditions and loads are
+added by the fixture; this module knows nothing about stages or time.
+"""
+
+import ufl
+
+from chemomech.dolfinx_compat import dolfinx
+from chemomech.physics.constitutive import LAWS
+from chemomech.physics.kinematics import displacement_gradient, volume_weight
+
+
+class MechanicsModel:
+    """Displacement field and the internal-force residual of the whole domain."""
+
+    def __init__(self, domain, fields, *, kinematics: str, degree: int, quadrature_degree: int):
+        mesh = domain.mesh
+        self.domain = domain
+        self.kind = domain.kind
+        self.gdim = mesh.geometry.dim
+        self.axial = self.gdim - 1
+        self.space = dolfinx.fem.functionspace(mesh, ("Lagrange", degree, (self.gdim,)))
+        self.u = dolfinx.fem.Function(self.space, name="displacement")
+        self.test = ufl.TestFunction(self.space)
+        self.weight = volume_weight(mesh, self.kind)
+        metadata = {"quadrature_degree": quadrature_degree}
+        self.dx = ufl.Measure("dx", domain=mesh, subdomain_data=domain.cell_tags, metadata=metadata)
+        self.ds = ufl.Measure("ds", domain=mesh, subdomain_data=domain.facet_tags, metadata=metadata)
+        self.law = LAWS[kinematics](fields.mu, fields.lmbda, fields.g)
+        self.H = displacement_gradient(self.u, self.kind)
+        energy = self.law.energy(self.H) * self.weight * self.dx
+        self.internal_residual = ufl.derivative(energy, self.u, self.test)
+
+    def cauchy_stress(self):
+        """Cauchy stress σ (3×3 UFL expression) of the current displacement."""
+        return self.law.cauchy(self.H)
+
+    def boundary_dofs(self, boundary: str, component: int):
+        """Dofs of one displacement component on a named boundary."""
+        tag = self.domain.boundaries[boundary]
+        facets = self.domain.facet_tags.find(tag)
+        fdim = self.domain.mesh.topology.dim - 1
+        return dolfinx.fem.locate_dofs_topological(self.space.sub(component), fdim, facets)
+
+    def fixed_component(self, boundary: str, component: int):
+        """Homogeneous Dirichlet condition u_component = 0 on a named boundary."""
+        dofs = self.boundary_dofs(boundary, component)
+        return dolfinx.fem.dirichletbc(0.0, dofs, self.space.sub(component))
+
+    def boundary_measure(self, boundary: str) -> float:
+        """Reference measure ∫ w ds of a named boundary (area, MPI-reduced)."""
+        form = dolfinx.fem.form(self.weight * self.ds(self.domain.boundaries[boundary]))
+        local = dolfinx.fem.assemble_scalar(form)
+        return self.domain.mesh.comm.allreduce(local)

@@ -1,0 +1,102 @@
+"""Newton's method through PETSc SNES, with CG + GAMG or MUMPS inside.
+
+GAMG is given the rigid-body modes of the model as its near-nullspace
+(translations, and rotations about the axes the model can rotate about), and
+keeps its interpolation across Newton steps of one solve.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chemomech.dolfinx_compat import PETSc, dolfinx
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """Outcome of one nonlinear solve."""
+
+    converged: bool
+    reason: int
+    newton_iterations: int
+    krylov_iterations: int
+
+
+def petsc_options(settings) -> dict:
+    """SNES/KSP/PC options for the case's solver settings."""
+    options = {
+        "snes_type": "newtonls",
+        "snes_linesearch_type": "bt",
+        "snes_rtol": settings.newton_rtol,
+        "snes_atol": settings.newton_atol,
+        "snes_stol": 0.0,
+        "snes_max_it": settings.max_newton_iterations,
+    }
+    if settings.linear_solver == "mumps":
+        options |= {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+    else:
+        options |= {
+            "ksp_type": "cg",
+            "ksp_rtol": 1.0e-8,
+            "ksp_max_it": 1000,
+            "pc_type": "gamg",
+            "pc_gamg_reuse_interpolation": True,
+            "mg_levels_ksp_type": "chebyshev",
+            "mg_levels_pc_type": "jacobi",
+        }
+    return options
+
+
+def rigid_body_modes(space, kind: str) -> PETSc.NullSpace:
+    """Orthonormal near-nullspace: translations and in-plane/3D rotations."""
+    coords = space.tabulate_dof_coordinates()[:, : space.mesh.geometry.dim]
+    gdim = space.mesh.geometry.dim
+    nodes = coords.shape[0]
+    modes = []
+    for i in range(gdim):
+        mode = np.zeros((nodes, gdim))
+        mode[:, i] = 1.0
+        modes.append(mode)
+    rotations = [(0, 1)] if gdim == 2 else [(0, 1), (1, 2), (2, 0)]
+    for a, b in rotations:
+        mode = np.zeros((nodes, gdim))
+        mode[:, a] = -coords[:, b]
+        mode[:, b] = coords[:, a]
+        modes.append(mode)
+    vectors = []
+    for mode in modes:
+        vector = dolfinx.la.vector(space.dofmap.index_map, space.dofmap.index_map_bs)
+        vector.array[:] = mode.ravel()
+        vectors.append(vector)
+    dolfinx.la.orthonormalize(vectors)
+    petsc_vectors = [dolfinx.la.petsc.create_vector_wrap(v) for v in vectors]
+    nullspace = PETSc.NullSpace().create(vectors=petsc_vectors, comm=space.mesh.comm)
+    nullspace.vectors = (vectors, petsc_vectors)  # keep the storage alive
+    return nullspace
+
+
+class NewtonSolver:
+    """One SNES for one residual, set of Dirichlet conditions and solution."""
+
+    def __init__(self, residual, u, bcs, settings, *, prefix: str, kind: str):
+        self.problem = dolfinx.fem.petsc.NonlinearProblem(
+            residual,
+            u,
+            bcs=bcs,
+            petsc_options_prefix=prefix,
+            petsc_options=petsc_options(settings),
+        )
+        if settings.linear_solver == "gamg":
+            self.problem.A.setNearNullSpace(rigid_body_modes(u.function_space, kind))
+
+    def solve(self) -> SolveStats:
+        """Run Newton from the current u; u holds the last iterate on failure."""
+        snes = self.problem.solver
+        self.problem.solve()
+        reason = snes.getConvergedReason()
+        return SolveStats(
+            converged=reason > 0,
+            reason=reason,
+            newton_iterations=snes.getIterationNumber(),
+            krylov_iterations=snes.getLinearSolveIterations(),
+        )

@@ -1,0 +1,103 @@
+"""Load stepping with extrapolated predictors and automatic cut-back.
+
+The stepper moves the converged state towards each target of the schedule.
+A failed Newton solve restores the last converged displacement and inserts
+the midpoint (in time, lithiation and preload fraction) as an intermediate
+target; after ``max_cutbacks`` successive halvings the run fails cleanly
+with a SolverFailure, keeping every output written so far.
+
+Predictor: u ← u_n + (Δλ / Δλ_prev)(u_n − u_{n−1}), with λ the preload
+fraction in the preload stage and ξ while cycling.
+"""
+
+from dataclasses import replace
+
+from chemomech.errors import SolverFailure
+from chemomech.physics.lithiation import Target
+from chemomech.solve.newton import NewtonSolver
+
+
+def _midpoint(a: Target, b: Target) -> Target:
+    return replace(
+        b,
+        time=0.5 * (a.time + b.time),
+        xi=0.5 * (a.xi + b.xi),
+        load_fraction=0.5 * (a.load_fraction + b.load_fraction),
+    )
+
+
+def _load_parameter(target: Target) -> float:
+    return target.load_fraction if target.stage == "preload" else target.xi
+
+
+class Stepper:
+    """Drives the mechanics problem through a sequence of targets."""
+
+    def __init__(self, model, fields, support, settings, initial: Target):
+        self.model = model
+        self.fields = fields
+        self.support = support
+        self.settings = settings
+        self.state = initial
+        self._solvers = {}
+        self._converged = model.u.x.array.copy()
+        self._increment = None  # (u_n − u_{n−1}, Δλ_prev), same stage only
+        self.cutbacks = 0
+
+    def _solver(self, stage: str) -> NewtonSolver:
+        if stage not in self._solvers:
+            self._solvers[stage] = NewtonSolver(
+                self.support.residual,
+                self.model.u,
+                self.support.stage_bcs(stage),
+                self.settings,
+                prefix=f"chemomech_{stage}_",
+                kind=self.model.kind,
+            )
+        return self._solvers[stage]
+
+    def _apply(self, target: Target) -> None:
+        if target.stage == "cycling" and self.state.stage != "cycling":
+            self.support.begin_cycling()
+            self._increment = None
+        self.fields.update(target.xi)
+        if target.stage == "preload":
+            self.support.apply_preload(target.load_fraction)
+
+    def _predict(self, target: Target) -> None:
+        if self._increment is None:
+            return
+        increment, previous_change = self._increment
+        change = _load_parameter(target) - _load_parameter(self.state)
+        if previous_change != 0.0 and change != 0.0:
+            self.model.u.x.array[:] += (change / previous_change) * increment
+
+    def advance(self, target: Target):
+        """Reach ``target``; yield (state, SolveStats) for every converged step."""
+        pending = [(target, 0)]
+        while pending:
+            goal, depth = pending[-1]
+            self._apply(goal)
+            self._predict(goal)
+            stats = self._solver(goal.stage).solve()
+            if stats.converged:
+                pending.pop()
+                self._commit(goal)
+                yield goal, stats
+                continue
+            self.model.u.x.array[:] = self._converged
+            if depth >= self.settings.max_cutbacks:
+                raise SolverFailure(
+                    f"Newton did not converge at t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
+                    f"({goal.label}) after {depth} cut-backs (SNES reason {stats.reason})"
+                )
+            self.cutbacks += 1
+            pending.append((_midpoint(self.state, goal), depth + 1))
+
+    def _commit(self, goal: Target) -> None:
+        u = self.model.u.x.array
+        same_stage = goal.stage == self.state.stage
+        change = _load_parameter(goal) - _load_parameter(self.state)
+        self._increment = (u - self._converged, change) if same_stage and change != 0.0 else None
+        self._converged = u.copy()
+        self.state = goal
