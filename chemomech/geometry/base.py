@@ -1,0 +1,39 @@
+"""Shared pieces of the geometry builders: the error type and the blueprint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+KINDS = {"plane_strain": 2, "axisymmetric": 2, "3d": 3}
+"""Domain kind -> geometric (and topological) dimension."""
+
+
+class GeometryError(Exception):
+    """The geometry cannot be built or meshed; raised on every MPI rank."""
+
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """What a builder knows before meshing, identically on every rank.
+
+    ``draw`` runs on the meshing rank inside an open gmsh model: it creates
+    the geometry in model units (1 model unit = ``scale`` metres), the
+    physical groups named ``regions`` (cells, tagged 1, 2, ... in order) and
+    ``boundaries`` (facets, likewise), and the element-size field.
+    """
+
+    kind: str
+    scale: float
+    regions: tuple[str, ...]
+    boundaries: tuple[str, ...]
+    loaded_area: float
+    height: float
+    layer_bounds: dict[str, tuple[float, float]]
+    draw: Callable[[], None]
+
+    @property
+    def gdim(self) -> int:
+        """Geometric dimension of the mesh."""
+        return KINDS[self.kind]

@@ -1,0 +1,110 @@
+"""The meshed domain handed to the physics, and the rank-0 build + distribution."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gmsh
+
+from chemomech.dolfinx_compat import MPI, dolfinx
+from chemomech.geometry import gmsh_model, inclusion, stack
+from chemomech.geometry.base import KINDS, Blueprint, GeometryError
+
+@dataclass(frozen=True, eq=False)
+class Domain:
+    """A distributed mesh with named regions (cells) and boundaries (facets).
+
+    The last coordinate is the stack axis z. ``loaded_area`` is the nominal
+    plunger area pi R^2 of a stack (whatever the kind; the mesh is a half,
+    an axisymmetric section or a quarter of it) or pi b^2 for an inclusion;
+    ``height`` is the stack height, or the outer radius b of an inclusion.
+    ``layer_bounds`` maps each stack layer to (z_bottom, z_top); it is empty
+    for an inclusion. Lengths in metres. In parallel, cells are ghosted across
+    shared facets, so interior-facet integrals (``dS``) over interfaces work.
+    """
+
+    mesh: dolfinx.mesh.Mesh
+    cell_tags: dolfinx.mesh.MeshTags
+    facet_tags: dolfinx.mesh.MeshTags
+    regions: dict[str, int]
+    boundaries: dict[str, int]
+    kind: str
+    loaded_area: float
+    height: float
+    layer_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> Domain:
+    """Mesh ``geometry`` with gmsh on rank 0 and distribute it over ``comm``.
+
+    ``geometry`` is the validated geometry section of a case (SI floats);
+    ``mesh_file``, if given, receives the gmsh mesh (``.msh``, metres). Any
+    failure raises :class:`GeometryError` on every rank.
+    """
+    builders = {"stack": stack.blueprint, "inclusion": inclusion.blueprint}
+    kind = getattr(geometry, "type", None)
+    if kind not in builders:
+        raise GeometryError(f"unknown geometry type {kind!r}; expected one of {sorted(builders)}")
+    if geometry.dimension not in KINDS:
+        raise GeometryError(
+            f"unknown geometry dimension {geometry.dimension!r}; expected one of {sorted(KINDS)}"
+        )
+    return distribute(builders[kind](geometry), comm, mesh_file)
+
+
+def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = None) -> Domain:
+    """Draw and mesh ``blueprint`` on rank 0, then distribute the mesh and tags."""
+    root = comm.rank == 0
+    session = gmsh_model.gmsh_session(f"chemomech-{blueprint.kind}") if root else contextlib.nullcontext()
+    with session:
+        error = _mesh_on_root(blueprint, mesh_file) if root else None
+        error = comm.bcast(error, root=0)
+        if error is not None:
+            raise GeometryError(f"meshing the {blueprint.kind} geometry failed: {error}")
+        data = dolfinx.io.gmsh.model_to_mesh(
+            gmsh.model if root else None, comm, 0, gdim=blueprint.gdim, partitioner=_partitioner(comm)
+        )
+    data.mesh.geometry.x[:, : blueprint.gdim] *= blueprint.scale
+    tdim = data.mesh.topology.dim
+    return Domain(
+        mesh=data.mesh,
+        cell_tags=data.cell_tags,
+        facet_tags=data.facet_tags,
+        regions=_named(data.physical_groups, tdim, blueprint.regions),
+        boundaries=_named(data.physical_groups, tdim - 1, blueprint.boundaries),
+        kind=blueprint.kind,
+        loaded_area=blueprint.loaded_area,
+        height=blueprint.height,
+        layer_bounds=dict(blueprint.layer_bounds),
+    )
+
+
+def _mesh_on_root(blueprint: Blueprint, mesh_file: Path | None) -> str | None:
+    """Draw, mesh and optionally save; return the error message, or None."""
+    try:
+        blueprint.draw()
+        gmsh_model.generate(blueprint.gdim)
+        if mesh_file is not None:
+            Path(mesh_file).parent.mkdir(parents=True, exist_ok=True)
+            gmsh_model.write(mesh_file, blueprint.scale)
+    except Exception as exc:  # any failure must reach every rank, not hang them
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _partitioner(comm: MPI.Comm):
+    """Cell partitioner ghosting across shared facets (needed for interface integrals ``dS``)."""
+    if comm.size == 1:
+        return None
+    return dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet, 2)
+
+
+def _named(groups: dict, dim: int, expected: tuple[str, ...]) -> dict[str, int]:
+    """Tag value of each expected physical group of dimension ``dim``."""
+    found = {name: int(group.tag) for name, group in groups.items() if group.dim == dim}
+    missing = [name for name in expected if name not in found]
+    if missing:  # physical groups are broadcast: every rank agrees
+        raise GeometryError(f"the mesh lacks the physical groups {missing}")
+    return {name: found[name] for name in expected}

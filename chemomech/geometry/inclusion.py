@@ -1,0 +1,88 @@
+"""Spherical (axisymmetric, 3D) or cylindrical (plane strain) inclusion in a matrix shell.
+
+A quarter disc (2D) or an octant of a ball (3D) of radius b = outer_radius,
+centred at the origin, containing the concentric inclusion of radius
+a = inclusion_radius. Symmetry planes x = 0 ("symmetry_x", the axis in
+axisymmetry), y = 0 in 3D ("symmetry_y") and the plane of the last coordinate
+= 0 ("symmetry_z"; the second coordinate in 2D). The outer surface r = b is
+"outer" and the internal surface r = a is "interface".
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import gmsh
+
+from chemomech.geometry import gmsh_model, sizing
+from chemomech.geometry.base import KINDS, Blueprint, GeometryError
+
+REGIONS = ("inclusion", "matrix")
+BOUNDARIES_2D = ("symmetry_x", "symmetry_z", "outer", "interface")
+BOUNDARIES_3D = ("symmetry_x", "symmetry_y", "symmetry_z", "outer", "interface")
+
+DEFAULT_SIZE_FRACTION = 1 / 8
+"""Default element size as a fraction of the inclusion radius."""
+
+
+def default_mesh_size(geometry) -> float:
+    """``geometry.mesh_size``, or an eighth of the inclusion radius."""
+    if geometry.mesh_size is not None:
+        return float(geometry.mesh_size)
+    return float(geometry.inclusion_radius) * DEFAULT_SIZE_FRACTION
+
+
+def blueprint(geometry) -> Blueprint:
+    """Everything about the inclusion model known before meshing."""
+    a, b = float(geometry.inclusion_radius), float(geometry.outer_radius)
+    if not 0 < a < b:
+        raise GeometryError(f"need 0 < inclusion_radius < outer_radius, got a = {a} m, b = {b} m")
+    gdim = KINDS[geometry.dimension]
+    return Blueprint(
+        kind=geometry.dimension,
+        scale=b,
+        regions=REGIONS,
+        boundaries=BOUNDARIES_3D if gdim == 3 else BOUNDARIES_2D,
+        loaded_area=math.pi * b**2,
+        height=b,
+        layer_bounds={},
+        draw=partial(_draw, geometry, gdim, b),
+    )
+
+
+def _draw(geometry, gdim: int, scale: float) -> None:
+    """Build the model in units of the outer radius, with groups and size field."""
+    radius = float(geometry.inclusion_radius) / scale
+    inner, outer = _sector(gdim, radius), _sector(gdim, 1.0)
+    _, pieces = gmsh.model.occ.fragment([outer], [inner])
+    gmsh.model.occ.synchronize()
+
+    inclusion = {tag for _, tag in pieces[1]}  # what came out of the inner sector
+    region_of = {tag: "inclusion" if tag in inclusion else "matrix" for _, tag in pieces[0] + pieces[1]}
+    cells_of = {name: [tag for tag, owner in region_of.items() if owner == name] for name in REGIONS}
+    planes = {"symmetry_x": (0, 0.0), "symmetry_z": (gdim - 1, 0.0)}
+    if gdim == 3:
+        planes["symmetry_y"] = (1, 0.0)
+    facets = gmsh_model.classify_facets(gdim, region_of, planes, lambda *_: "interface", "outer")
+    gmsh_model.add_physical_groups(gdim, cells_of, REGIONS)
+    gmsh_model.add_physical_groups(gdim - 1, facets, BOUNDARIES_3D if gdim == 3 else BOUNDARIES_2D)
+
+    coarse = default_mesh_size(geometry) / scale
+    fine = geometry.interface_mesh_size
+    if fine is None:
+        sizing.use(sizing.uniform(coarse))
+    else:
+        sizing.use(sizing.near(gdim - 1, facets["interface"], float(fine) / scale, coarse))
+
+
+def _sector(gdim: int, radius: float) -> tuple[int, int]:
+    """Quarter disc (2D) or octant of a ball (3D) of ``radius`` in the positive sector."""
+    occ = gmsh.model.occ
+    if gdim == 3:
+        return 3, occ.addSphere(0, 0, 0, radius, angle1=0.0, angle2=math.pi / 2, angle3=math.pi / 2)
+    disc = occ.addDisk(0, 0, 0, radius, radius)
+    square = occ.addRectangle(0, 0, 0, radius, radius)
+    (quarter,), _ = occ.intersect([(2, disc)], [(2, square)])
+    return quarter
+

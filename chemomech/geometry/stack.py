@@ -1,0 +1,125 @@
+"""Layered pellet stack: half plane (plane strain), axisymmetric section or quarter cylinder.
+
+Coordinates (x or r, [y,] z): bottom of the stack at z = 0, layers stacked
+upward in list order, symmetry plane / axis at x = 0 (and y = 0 in 3D),
+outer surface at radius R = diameter / 2. Each layer is one region named after
+it; layers share conforming interfaces (OCC fragment).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import gmsh
+
+from chemomech.geometry import gmsh_model, sizing
+from chemomech.geometry.base import KINDS, Blueprint, GeometryError
+
+OUTER_BOUNDARIES = ("bottom", "top", "lateral", "symmetry_x", "symmetry_y")
+"""Outer boundary names; ``symmetry_y`` exists in 3D only."""
+
+DEFAULT_FLOOR = {2: 1 / 200, 3: 1 / 40}
+"""Without ``mesh_size``, elements are never smaller than diameter times this
+(by geometric dimension): thin layers in a wide pellet would otherwise ask
+for millions of tetrahedra."""
+
+
+def interface_name(lower: str, upper: str) -> str:
+    """Name of the internal boundary between two consecutive layers."""
+    return f"interface:{lower}/{upper}"
+
+
+def default_mesh_size(geometry) -> float:
+    """``geometry.mesh_size``; else a quarter of the thinnest layer, but at least
+    diameter/40 in 3D and diameter/200 in 2D."""
+    if geometry.mesh_size is not None:
+        return float(geometry.mesh_size)
+    thinnest = min(float(layer.thickness) for layer in geometry.layers)
+    return max(thinnest / 4, float(geometry.diameter) * DEFAULT_FLOOR[KINDS[geometry.dimension]])
+
+
+def layer_bounds(geometry) -> dict[str, tuple[float, float]]:
+    """Layer name -> (z_bottom, z_top), stacking the layers upward from z = 0."""
+    bounds, z = {}, 0.0
+    for layer in geometry.layers:
+        bounds[layer.name] = (z, z + float(layer.thickness))
+        z += float(layer.thickness)
+    return bounds
+
+
+def blueprint(geometry) -> Blueprint:
+    """Everything about the stack known before meshing (the same on all ranks)."""
+    names = [layer.name for layer in geometry.layers]
+    if not names:
+        raise GeometryError("a stack needs at least one layer")
+    if len(set(names)) != len(names):
+        raise GeometryError(f"layer names must be unique, got {names}")
+    gdim = KINDS[geometry.dimension]
+    outer = OUTER_BOUNDARIES if gdim == 3 else OUTER_BOUNDARIES[:-1]
+    clashes = sorted(set(names) & set(outer))
+    if clashes:
+        raise GeometryError(f"layer names {clashes} clash with boundary names")
+    radius = float(geometry.diameter) / 2
+    bounds = layer_bounds(geometry)
+    boundaries = outer + tuple(interface_name(a, b) for a, b in zip(names, names[1:]))
+    return Blueprint(
+        kind=geometry.dimension,
+        scale=radius,
+        regions=tuple(names),
+        boundaries=boundaries,
+        loaded_area=math.pi * radius**2,
+        height=max(top for _, top in bounds.values()),
+        layer_bounds=bounds,
+        draw=partial(_draw, geometry, gdim, radius, tuple(names), boundaries),
+    )
+
+
+def _draw(geometry, gdim: int, scale: float, regions: tuple[str, ...], boundaries: tuple[str, ...]) -> None:
+    """Build the stack in model units (radius 1) with its groups and size field."""
+    occ = gmsh.model.occ
+    bounds = [(low / scale, high / scale) for low, high in layer_bounds(geometry).values()]
+    for low, high in bounds:
+        if gdim == 3:
+            occ.addCylinder(0, 0, low, 0, 0, high - low, 1.0, angle=math.pi / 2)
+        else:
+            occ.addRectangle(0, low, 0, 1.0, high - low)
+    cells = occ.getEntities(gdim)
+    if len(cells) > 1:
+        occ.fragment(cells[:1], cells[1:])
+    occ.synchronize()
+
+    region_of = {tag: _layer_at(geometry, bounds, gmsh_model.center_of_mass(gdim, tag)[gdim - 1])
+                 for _, tag in gmsh.model.getEntities(gdim)}
+    height = bounds[-1][1]
+    planes = {"bottom": (gdim - 1, 0.0), "top": (gdim - 1, height), "symmetry_x": (0, 0.0)}
+    if gdim == 3:
+        planes["symmetry_y"] = (1, 0.0)
+    facets = gmsh_model.classify_facets(gdim, region_of, planes, _ordered(geometry), "lateral")
+    cells_of = {name: [tag for tag, owner in region_of.items() if owner == name] for name in regions}
+    gmsh_model.add_physical_groups(gdim, cells_of, regions)
+    gmsh_model.add_physical_groups(gdim - 1, facets, boundaries)
+
+    default = default_mesh_size(geometry)
+    sizes = [float(layer.mesh_size if layer.mesh_size is not None else default) / scale
+             for layer in geometry.layers]
+    sizing.use(sizing.slabs(bounds, sizes, axis=gdim - 1))
+
+
+def _layer_at(geometry, bounds, z: float) -> str:
+    """Name of the layer whose slab contains height ``z`` (model units)."""
+    for layer, (low, high) in zip(geometry.layers, bounds, strict=True):
+        if low < z < high:
+            return layer.name
+    raise RuntimeError(f"no layer contains z = {z}")
+
+
+def _ordered(geometry):
+    """Interface namer that puts the lower layer first."""
+    order = {layer.name: i for i, layer in enumerate(geometry.layers)}
+
+    def name(a: str, b: str) -> str:
+        lower, upper = sorted((a, b), key=order.__getitem__)
+        return interface_name(lower, upper)
+
+    return name
