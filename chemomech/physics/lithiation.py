@@ -28,6 +28,7 @@ class Segment:
     """One protocol step in one cycle, resolved to lithiation values."""
 
     label: str
+    cycle: int
     xi_start: float
     xi_end: float
     duration: float  # s
@@ -43,6 +44,7 @@ class Target:
     stage: str  # "preload" | "cycling"
     load_fraction: float  # preload ramp, 1 once cycling
     c_rate: float
+    cycle: int  # 0 during the preload
     label: str
 
 
@@ -68,7 +70,7 @@ def protocol_segments(lithiation) -> list[Segment]:
             field = f"lithiation.protocol[{index}]"
             label = f"cycle {cycle} {step.step}"
             if step.step == "rest":
-                segments.append(Segment(label, xi, xi, step.duration, 0.0))
+                segments.append(Segment(label, cycle, xi, xi, step.duration, 0.0))
                 continue
             sign = 1.0 if step.step == "discharge" else -1.0
             end = _end_xi(step, default=1.0 if sign > 0 else 0.0)
@@ -82,7 +84,7 @@ def protocol_segments(lithiation) -> list[Segment]:
                     f"from {xi:.4g} to {end:.4g}",
                 )
             duration = abs(end - xi) * SECONDS_PER_HOUR / step.rate
-            segments.append(Segment(label, xi, end, duration, sign * step.rate))
+            segments.append(Segment(label, cycle, xi, end, duration, sign * step.rate))
             xi = end
     return segments
 
@@ -91,7 +93,7 @@ def build_schedule(lithiation, *, preload_steps: int, max_xi_step: float) -> lis
     """Solver targets: the preload ramp, then each segment in equal ξ steps."""
     xi = initial_lithiation(lithiation)
     targets = [
-        Target(0.0, xi, "preload", (i + 1) / preload_steps, 0.0, "preload")
+        Target(0.0, xi, "preload", (i + 1) / preload_steps, 0.0, 0, "preload")
         for i in range(preload_steps)
     ]
     time = 0.0
@@ -109,6 +111,7 @@ def build_schedule(lithiation, *, preload_steps: int, max_xi_step: float) -> lis
                     "cycling",
                     1.0,
                     segment.c_rate,
+                    segment.cycle,
                     segment.label,
                 )
             )

@@ -1,0 +1,81 @@
+"""What is measured after every converged step, and where it goes.
+
+Series columns (units in every name): step, time, cycle, capacity per gram
+of sulfur Q = ξ·1672 mAh/g, current, mean lithiation of the active phase
+⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, and per
+region max σ1, min σ3, max von Mises and mean hydrostatic stress, plus the
+Newton and Krylov iteration counts of the step.
+"""
+
+import ufl
+
+from chemomech.dolfinx_compat import dolfinx
+from chemomech.physics.lithiation import SULFUR_CAPACITY
+
+MPA = 1.0e-6
+MICROMETRE = 1.0e6
+MAH_PER_G = 1.0 / 3.6e3  # C/kg -> mAh/g
+
+
+class StepObserver:
+    """Turns each converged state into a series row and, periodically, fields."""
+
+    def __init__(self, model, fields, stresses, sensors, series, field_writer, field_every: int):
+        self.model = model
+        self.fields = fields
+        self.stresses = stresses
+        self.sensors = sensors
+        self.series = series
+        self.field_writer = field_writer
+        self.field_every = field_every
+        weight, dx = model.weight, model.dx
+        self._active_xi = dolfinx.fem.form(fields.active_fraction * fields.xi * weight * dx)
+        self._active_volume = dolfinx.fem.form(fields.active_fraction * weight * dx)
+        self._comm = model.domain.mesh.comm
+        self._preload_displacement = 0.0
+        self.steps = 0
+        self.newton_iterations = 0
+        self.krylov_iterations = 0
+        self.last_row = None
+
+    def _integral(self, form) -> float:
+        return self._comm.allreduce(dolfinx.fem.assemble_scalar(form))
+
+    def _mean_lithiation(self, xi: float) -> float:
+        volume = self._integral(self._active_volume)
+        return self._integral(self._active_xi) / volume if volume > 0 else xi
+
+    def record(self, state, stats) -> None:
+        self.stresses.update()
+        row = {
+            "step [-]": self.steps,
+            "time [s]": state.time,
+            "time [h]": state.time / 3600.0,
+            "cycle [-]": state.cycle,
+            "capacity [mAh/g_S]": state.xi * SULFUR_CAPACITY * MAH_PER_G,
+            "current [mA/g_S]": state.c_rate * SULFUR_CAPACITY * MAH_PER_G,
+            "lithiation [-]": self._mean_lithiation(state.xi),
+        }
+        if self.sensors is not None:
+            load_cell, dilatometer = self.sensors
+            displacement = dilatometer.displacement()
+            if state.stage == "preload":
+                self._preload_displacement = displacement
+            row |= {
+                "stack_pressure [MPa]": load_cell.pressure() * MPA,
+                "force [N]": load_cell.force(),
+                "plunger_displacement [um]": displacement * MICROMETRE,
+                "thickness_change [um]": (displacement - self._preload_displacement) * MICROMETRE,
+            }
+        for region, values in self.stresses.region_statistics().items():
+            row |= {f"{region}_{key} [MPa]": value * MPA for key, value in values.items()}
+        newton = stats.newton_iterations if stats else 0
+        krylov = stats.krylov_iterations if stats else 0
+        row |= {"newton_iterations [-]": newton, "krylov_iterations [-]": krylov}
+        self.series.write(row)
+        if self.field_writer is not None and self.steps % self.field_every == 0:
+            self.field_writer.write(state.time)
+        self.steps += 1
+        self.newton_iterations += newton
+        self.krylov_iterations += krylov
+        self.last_row = row
