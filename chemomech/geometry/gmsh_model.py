@@ -58,7 +58,7 @@ def classify_facets(
 ) -> dict[str, list[int]]:
     """Sort the facet entities (dimension ``tdim - 1``) of the model by name.
 
-    A facet shared by two cells entities is an internal interface, named by
+    A facet shared by two cell entities is an internal interface, named by
     ``interface_name(region_a, region_b)``. An outer facet whose centre of mass
     lies on one of ``planes`` (name -> (coordinate index, value)) takes that
     name; planar facets have their centre of mass on their plane, and no other
