@@ -45,7 +45,8 @@ def slabs(bounds: Sequence[tuple[float, float]], sizes: Sequence[float], axis: i
 
 def near(dim: int, entities: Sequence[int], fine: float, coarse: float) -> int:
     """Size ``fine`` on the given entities, growing to ``coarse`` away from them."""
-    distance = _field("Distance", {}, {1: "CurvesList", 2: "SurfacesList"}[dim]: entities})
+    lists = {{1: "CurvesList", 2: "SurfacesList"}[dim]: entities}
+    distance = _field("Distance", {}, lists)
     return _field(
         "Threshold",
         {
