@@ -1,0 +1,351 @@
+"""The case schema (docs/case_format.md) as pydantic models.
+
+All dimensional fields hold SI floats after validation (see ``units``).
+Checks that involve several fields report through :func:`_report`, which
+keeps the exact field of each problem so the loader can point at its line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from chemomech.case.units import CRate, Length, Modulus, Pressure, SpecificCapacity, Stiffness, Time, value_error
+
+Loc = tuple[str | int, ...]
+Dimension = Literal["plane_strain", "axisymmetric", "3d"]
+PoissonRatio = Annotated[float, Field(gt=-1, lt=0.5)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+
+
+def _report(problems: list[tuple[Loc, str]]) -> None:
+    """Raise the ``(field, message)`` problems of a cross-field check, if any.
+
+    The field is relative to the model being validated. Pydantic carries one
+    error per validator; the list travels in its context and the loader turns
+    it back into one problem each.
+    """
+    if problems:
+        summary = "; ".join(".".join(map(str, loc)) + f": {msg}" for loc, msg in problems)
+        raise PydanticCustomError("problems", "{summary}", {"summary": summary, "problems": problems})
+
+
+def unknown_name(kind: str, name: str, known: list[str]) -> str:
+    """``unknown <kind> 'name'`` with the closest known names suggested."""
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "known: " + ", ".join(known)
+    return f"unknown {kind} {name!r}; {hint}"
+
+
+def _builtin_names() -> list[str]:
+    # Imported here: chemomech.materials imports the unit registry of this package.
+    from chemomech.materials.builtin import builtin_materials
+
+    return list(builtin_materials())
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Layer(_Model):
+    """One layer of a stack, bottom to top."""
+
+    name: str
+    """Region name (an identifier), used for tags and outputs."""
+    material: str
+    """A material of the case file or a built-in material."""
+    thickness: Length
+    mesh_size: Length | None = None
+    """Element size in this layer (default: the geometry's mesh_size)."""
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, name: str) -> str:
+        if not name.isidentifier():
+            raise value_error("an identifier like 'cathode'", repr(name))
+        return name
+
+
+class StackGeometry(_Model):
+    """A pellet cell: layers stacked in a die."""
+
+    type: Literal["stack"]
+    dimension: Dimension
+    diameter: Length
+    lateral: Literal["die_wall", "free"] = "die_wall"
+    """die_wall: frictionless rigid wall; free: unconfined."""
+    mesh_size: Length | None = None
+    save_mesh: bool = False
+    layers: list[Layer] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> StackGeometry:
+        first: dict[str, int] = {}
+        problems = []
+        for i, layer in enumerate(self.layers):
+            j = first.setdefault(layer.name, i)
+            if j != i:
+                problems.append((("layers", i, "name"), f"duplicate layer name {layer.name!r} (also layers[{j}])"))
+        _report(problems)
+        return self
+
+    def regions(self) -> dict[str, str]:
+        """Region name -> material name."""
+        return {layer.name: layer.material for layer in self.layers}
+
+    def material_fields(self) -> dict[Loc, str]:
+        """Field (relative to the geometry) -> material name, for cross-checks."""
+        return {("layers", i, "material"): layer.material for i, layer in enumerate(self.layers)}
+
+
+class InclusionGeometry(_Model):
+    """A misfitting sphere or cylinder in a concentric shell."""
+
+    type: Literal["inclusion"]
+    dimension: Dimension
+    inclusion_radius: Length
+    outer_radius: Length
+    inclusion_material: str
+    matrix_material: str
+    mesh_size: Length | None = None
+    interface_mesh_size: Length | None = None
+    """Element size at the interface r = inclusion_radius."""
+    outer_boundary: Literal["free", "fixed"] = "free"
+    save_mesh: bool = False
+
+    @model_validator(mode="after")
+    def _radii(self) -> InclusionGeometry:
+        if self.outer_radius <= self.inclusion_radius:
+            msg = f"expected more than inclusion_radius ({self.inclusion_radius:g} m), got {self.outer_radius:g} m"
+            _report([(("outer_radius",), msg)])
+        return self
+
+    def regions(self) -> dict[str, str]:
+        """Region name -> material name."""
+        return {"inclusion": self.inclusion_material, "matrix": self.matrix_material}
+
+    def material_fields(self) -> dict[Loc, str]:
+        """Field (relative to the geometry) -> material name, for cross-checks."""
+        return {("inclusion_material",): self.inclusion_material, ("matrix_material",): self.matrix_material}
+
+
+class SwellingTable(_Model):
+    """Tabulated volume change of the active phase, piecewise linear in xi."""
+
+    xi: list[float] = Field(min_length=2)
+    """Degree of lithiation, strictly increasing from 0 to 1."""
+    volume_change: list[Annotated[float, Field(gt=-1)]]
+    """Relative volume change Jg - 1 at each xi."""
+
+    @field_validator("xi")
+    @classmethod
+    def _increasing(cls, xi: list[float]) -> list[float]:
+        if xi[0] != 0 or xi[-1] != 1 or any(b <= a for a, b in zip(xi, xi[1:])):
+            raise value_error("values increasing strictly from 0 to 1", str(xi))
+        return xi
+
+    @model_validator(mode="after")
+    def _same_length(self) -> SwellingTable:
+        if len(self.volume_change) != len(self.xi):
+            msg = f"expected {len(self.xi)} values (one per xi), got {len(self.volume_change)}"
+            _report([(("volume_change",), msg)])
+        return self
+
+
+class Swelling(_Model):
+    """Volume change of the active phase: Jg = 1 + beta xi, or a table."""
+
+    beta: float = Field(0.787, ge=0)
+    """Linear law Jg = 1 + beta xi (0.787: S -> Li2S)."""
+    table: SwellingTable | None = None
+
+    @model_validator(mode="after")
+    def _one_law(self) -> Swelling:
+        if self.table is not None and "beta" in self.model_fields_set:
+            _report([(("table",), "give either beta or table, not both")])
+        return self
+
+
+class LithiatedModuli(_Model):
+    """Elastic moduli at xi = 1; the moduli mix linearly in xi."""
+
+    youngs_modulus: Modulus
+    poisson_ratio: PoissonRatio
+
+
+class MaterialSpec(_Model):
+    """A material defined in the case file, from scratch or from a built-in."""
+
+    base: str | None = None
+    """Built-in material to start from; given fields override its values."""
+    youngs_modulus: Modulus | None = None
+    poisson_ratio: PoissonRatio | None = None
+    active_fraction: Fraction | None = None
+    """Volume fraction of the active S/Li2S phase; scales the swelling."""
+    swelling: Swelling | None = None
+    lithiated: LithiatedModuli | None = None
+
+    @field_validator("base")
+    @classmethod
+    def _builtin(cls, base: str | None) -> str | None:
+        known = _builtin_names()
+        if base is not None and base not in known:
+            _report([((), unknown_name("built-in material", base, known))])
+        return base
+
+    @model_validator(mode="after")
+    def _complete(self) -> MaterialSpec:
+        if self.base is None:
+            missing = [f for f in ("youngs_modulus", "poisson_ratio") if getattr(self, f) is None]
+            _report([((f,), "required field is missing (a material without 'base' needs it)") for f in missing])
+        return self
+
+
+class Mechanics(_Model):
+    """Mechanical model."""
+
+    kinematics: Literal["finite_strain", "small_strain"] = "finite_strain"
+
+
+class _Transfer(_Model):
+    """Common part of discharge and charge: a constant-current step.
+
+    Exactly one of ``until_xi`` and ``until_capacity`` is set after
+    validation; where neither is given, ``until_xi`` takes the step's default.
+    """
+
+    default_until_xi: ClassVar[float]
+    rate: CRate
+    """C-rate in 1/h."""
+    until_xi: Fraction | None = None
+    until_capacity: SpecificCapacity | None = None
+    """End of the step as capacity per mass of sulfur, C/kg."""
+
+    @model_validator(mode="after")
+    def _one_end(self) -> _Transfer:
+        if self.until_xi is not None and self.until_capacity is not None:
+            _report([(("until_capacity",), "give either until_xi or until_capacity, not both")])
+        if self.until_xi is None and self.until_capacity is None:
+            self.until_xi = self.default_until_xi
+        return self
+
+
+class Discharge(_Transfer):
+    """Lithiation: xi rises (default end: xi = 1)."""
+
+    default_until_xi: ClassVar[float] = 1.0
+    step: Literal["discharge"]
+
+
+class Charge(_Transfer):
+    """Delithiation: xi falls (default end: xi = 0)."""
+
+    default_until_xi: ClassVar[float] = 0.0
+    step: Literal["charge"]
+
+
+class Rest(_Model):
+    """Open circuit: xi stays constant."""
+
+    step: Literal["rest"]
+    duration: Time
+
+
+Step = Annotated[Discharge | Charge | Rest, Field(discriminator="step")]
+
+
+class Lithiation(_Model):
+    """How the degree of lithiation xi evolves."""
+
+    model: Literal["uniform"] = "uniform"
+    active_material: Literal["sulfur", "Li2S"] = "sulfur"
+    """sulfur starts at xi = 0, Li2S at xi = 1."""
+    cycles: int = Field(1, ge=1)
+    """The protocol is repeated this many times."""
+    protocol: list[Step] = Field(
+        default_factory=lambda: [Discharge(step="discharge", rate=0.1, until_xi=1.0)], min_length=1
+    )
+
+
+class Fixture(_Model):
+    """How the stack is held: preload, then pressure, gap or spring."""
+
+    preload: Pressure = 0.0
+    preload_steps: int = Field(1, ge=1)
+    type: Literal["pressure", "gap", "spring"]
+    pressure: Pressure | None = None
+    """Type pressure: plunger pressure while cycling (default: preload)."""
+    frame_stiffness: Stiffness | None = None
+    """Type spring: P = P0 + k_f dh / A."""
+
+    @model_validator(mode="after")
+    def _type_fields(self) -> Fixture:
+        problems: list[tuple[Loc, str]] = []
+        if self.pressure is not None and self.type != "pressure":
+            problems.append((("pressure",), f"only for fixture type 'pressure', not {self.type!r}"))
+        if self.type == "spring" and self.frame_stiffness is None:
+            problems.append((("frame_stiffness",), "required field is missing (fixture type 'spring' needs it)"))
+        if self.type != "spring" and self.frame_stiffness is not None:
+            problems.append((("frame_stiffness",), f"only for fixture type 'spring', not {self.type!r}"))
+        _report(problems)
+        return self
+
+
+class Outputs(_Model):
+    """What is written besides the scalar series."""
+
+    fields: bool = True
+    """XDMF fields for ParaView."""
+    field_every: int = Field(1, ge=1)
+
+
+class Solver(_Model):
+    """Discretisation and nonlinear solver settings."""
+
+    element_degree: Literal[1, 2] = 1
+    quadrature_degree: Annotated[int, Field(ge=1)] | None = None
+    """Default: 2 * element_degree."""
+    linear_solver: Literal["gamg", "mumps"] = "gamg"
+    newton_rtol: float = Field(1e-9, gt=0)
+    newton_atol: float = Field(1e-10, gt=0)
+    """On the residual norm, in N."""
+    max_newton_iterations: int = Field(25, ge=1)
+    max_cutbacks: int = Field(6, ge=0)
+    """Step halvings before a clean failure."""
+    max_xi_step: float = Field(0.05, gt=0, le=1)
+    """Largest change of lithiation per time step."""
+
+
+class Case(_Model):
+    """A chemomech case file, version 1."""
+
+    version: Literal[1] = 1
+    name: str = Field("case", min_length=1, pattern=r"^[^/\\]+$")
+    """Names the results folder; the loader defaults it to the file name."""
+    description: str = ""
+    geometry: Annotated[StackGeometry | InclusionGeometry, Field(discriminator="type")]
+    materials: dict[str, MaterialSpec] = {}
+    mechanics: Mechanics = Field(default_factory=Mechanics)
+    lithiation: Lithiation = Field(default_factory=Lithiation)
+    fixture: Fixture | None = None
+    """Required for stack geometries, not allowed otherwise."""
+    outputs: Outputs = Field(default_factory=Outputs)
+    solver: Solver = Field(default_factory=Solver)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Case:
+        problems: list[tuple[Loc, str]] = []
+        if self.geometry.type == "stack" and self.fixture is None:
+            problems.append((("fixture",), "required field is missing (stack geometries need a fixture)"))
+        if self.geometry.type != "stack" and self.fixture is not None:
+            problems.append((("fixture",), f"only for stack geometries, not {self.geometry.type!r}"))
+        known = [*self.materials, *(n for n in _builtin_names() if n not in self.materials)]
+        for loc, name in self.geometry.material_fields().items():
+            if name not in known:
+                problems.append((("geometry", *loc), unknown_name("material", name, known)))
+        _report(problems)
+        return self

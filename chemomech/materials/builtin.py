@@ -1,0 +1,72 @@
+"""Built-in materials, made from the library rows.
+
+Every library material with a Young's modulus and a Poisson ratio is a
+non-swelling built-in, except ``sulfur`` and ``Li2S``: these are the two ends
+of the active S <-> Li2S phase (active fraction 1), with the sulfur moduli at
+xi = 0, the Li2S moduli at xi = 1 and beta = (Li2S volume ratio to S) - 1 =
+0.787. They differ only in name (a Li2S cathode starts at xi = 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from types import MappingProxyType
+
+from chemomech.materials.library import Property, default_library
+from chemomech.materials.material import Material, SwellingLaw
+
+ACTIVE = ("sulfur", "Li2S")
+
+
+def _source(prop: Property) -> str:
+    return f"materials.csv: {prop.source} [{prop.confidence}]"
+
+
+def _elastic(name: str) -> Material:
+    props = default_library().get(name)
+    E, nu = props["youngs_modulus"], props["poisson_ratio"]
+    return Material(
+        name,
+        youngs_modulus=E.value,
+        poisson_ratio=nu.value,
+        sources={"youngs_modulus": _source(E), "poisson_ratio": _source(nu)},
+    )
+
+
+def _active(name: str) -> Material:
+    lithiated = default_library().get("Li2S")
+    E, nu, ratio = lithiated["youngs_modulus"], lithiated["poisson_ratio"], lithiated["volume_ratio_to_S"]
+    sulfur = _elastic("sulfur")
+    return Material(
+        name,
+        youngs_modulus=sulfur.youngs_modulus,
+        poisson_ratio=sulfur.poisson_ratio,
+        active_fraction=1.0,
+        swelling=SwellingLaw(beta=round(ratio.value - 1, 12)),
+        lithiated_youngs_modulus=E.value,
+        lithiated_poisson_ratio=nu.value,
+        sources={
+            **sulfur.sources,
+            "active_fraction": "pure active phase",
+            "swelling": _source(ratio),
+            "lithiated_youngs_modulus": _source(E),
+            "lithiated_poisson_ratio": _source(nu),
+        },
+    )
+
+
+@cache
+def builtin_materials() -> Mapping[str, Material]:
+    """Built-in materials by name, in library order (read-only)."""
+    library = default_library()
+    elastic = [
+        name
+        for name in library.names()
+        if {"youngs_modulus", "poisson_ratio"} <= set(library.get(name))
+    ]
+    return MappingProxyType({name: _active(name) if name in ACTIVE else _elastic(name) for name in elastic})
+
+
+SULFUR_SPECIFIC_CAPACITY: float = default_library().get("sulfur")["capacity"].value
+"""Theoretical specific capacity of sulfur in C/kg (1672 mAh/g in the library)."""

@@ -1,0 +1,82 @@
+"""Material laws for the mechanics: moduli mixing and growth (swelling).
+
+The active phase converts S + 2 Li -> Li2S as the degree of lithiation xi
+goes from 0 to 1 (physics.md section 2). With ``f`` the active volume
+fraction and ``dV(xi)`` the relative volume change of the active phase,
+
+    Jg(xi) = 1 + f dV(xi),        Fg = g I,   g = Jg^(1/3),
+
+where ``dV = beta xi`` (beta = 0.787 for S -> Li2S) or a piecewise-linear
+table (S8 -> Li2S2 -> Li2S is not linear). The moduli mix linearly,
+E(xi) = (1 - xi) E0 + xi E1, and likewise nu, when lithiated values exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+@dataclass(frozen=True)
+class SwellingLaw:
+    """Relative volume change dV(xi) of the active phase.
+
+    Linear, dV = beta xi, unless ``table = (xi, dV)`` is given (xi strictly
+    increasing from 0 to 1), which is interpolated piecewise linearly.
+    """
+
+    beta: float = 0.787
+    table: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+
+    def volume_change(self, xi: ArrayLike) -> np.ndarray | float:
+        """dV(xi) for a number or an array of xi."""
+        if self.table is None:
+            return np.multiply(self.beta, xi)
+        return np.interp(xi, *self.table)
+
+
+@dataclass(frozen=True)
+class Material:
+    """An elastic, possibly swelling material, in SI units.
+
+    ``youngs_modulus``/``poisson_ratio`` hold at xi = 0; the ``lithiated_*``
+    values, where given, at xi = 1. ``sources`` names the origin of each
+    field value (the library row, or "case file").
+    """
+
+    name: str
+    youngs_modulus: float
+    poisson_ratio: float
+    active_fraction: float = 0.0
+    swelling: SwellingLaw = SwellingLaw()
+    lithiated_youngs_modulus: float | None = None
+    lithiated_poisson_ratio: float | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def moduli(self, xi: ArrayLike) -> tuple:
+        """(E, nu) at xi: linear in xi towards the lithiated values, if any."""
+        return (
+            _mix(self.youngs_modulus, self.lithiated_youngs_modulus, xi),
+            _mix(self.poisson_ratio, self.lithiated_poisson_ratio, xi),
+        )
+
+    def lame(self, xi: ArrayLike) -> tuple:
+        """(mu, lambda) at xi: mu = E / (2 (1 + nu)), lambda = E nu / ((1 + nu) (1 - 2 nu))."""
+        E, nu = self.moduli(xi)
+        return E / (2 * (1 + nu)), E * nu / ((1 + nu) * (1 - 2 * nu))
+
+    def growth_jacobian(self, xi: ArrayLike) -> np.ndarray | float:
+        """Jg(xi) = 1 + active_fraction dV(xi) = det Fg."""
+        return 1 + self.active_fraction * self.swelling.volume_change(xi)
+
+    def growth_stretch(self, xi: ArrayLike) -> np.ndarray | float:
+        """g(xi) = Jg(xi)^(1/3), so that Fg = g I."""
+        return np.cbrt(self.growth_jacobian(xi))
+
+
+def _mix(at_0: float, at_1: float | None, xi: ArrayLike):
+    """Linear interpolation between the values at xi = 0 and xi = 1 (shaped like xi)."""
+    return at_0 + np.multiply((at_0 if at_1 is None else at_1) - at_0, xi)
