@@ -124,9 +124,9 @@ def _describe(error: ErrorDetails) -> list[tuple[DataPath, str, str | None, str 
         tags = [tag for member in get_args(_walk(loc)[1]) for tag in get_args(member.model_fields[key].annotation)]
         expected = "one of " + ", ".join(map(repr, tags))
         if kind == "union_tag_not_found":
-            return [(path + (key,), f"{_MISSING} ({expected})", expected, None)]
+            return [((*path, key), f"{_MISSING} ({expected})", expected, None)]
         got = show_value(ctx["tag"])
-        return [(path + (key,), f"expected {expected}, got {got}", expected, got)]
+        return [((*path, key), f"expected {expected}, got {got}", expected, got)]
     if "expected" in ctx and "got" in ctx:  # chemomech.case.units
         expected, got = ctx["expected"], ctx["got"]
     elif kind in _EXPECTED:

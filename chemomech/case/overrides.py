@@ -48,8 +48,8 @@ def _index(seq: MutableSequence, part: str, at: str) -> int:
     return names.index(part)
 
 
-def _apply(tree: MutableMapping, setting: str) -> DataPath:
-    """Apply one ``key=value`` to ``tree``; return the data path it set."""
+def _apply(tree: MutableMapping, setting: str) -> list[DataPath]:
+    """Apply one ``key=value`` to ``tree``; return the data paths it wrote or created."""
     key, sep, text = setting.partition("=")
     parts = key.strip().split(".")
     if not sep or not all(parts):
@@ -57,6 +57,7 @@ def _apply(tree: MutableMapping, setting: str) -> DataPath:
     value = _parse_value(text)
     node: Any = tree
     path: list[str | int] = []
+    written = []
     for depth, part in enumerate(parts):
         at = ".".join(parts[:depth])
         last = depth == len(parts) - 1
@@ -66,28 +67,31 @@ def _apply(tree: MutableMapping, setting: str) -> DataPath:
             step = part
             if not last and step not in node:
                 node[step] = CommentedMap()
+                written.append((*path, step))
         else:
             raise _BadSetting(at, f"is the value {node!r}, not a mapping; cannot set {part!r} in it")
         path.append(step)
         if last:
             node[step] = value
-        else:
-            node = node[step]
-    return tuple(path)
+            written.append(tuple(path))
+        node = node[step]
+    return written
 
 
-def apply_overrides(tree: MutableMapping, settings: Iterable[str], file: str) -> tuple[dict[DataPath, str], list[Problem]]:
+def apply_overrides(
+    tree: MutableMapping, settings: Iterable[str], file: str
+) -> tuple[dict[DataPath, str], list[Problem]]:
     """Apply ``settings`` in order to the YAML ``tree``.
 
-    Returns the data path each applied setting wrote (so that problems in
-    those values point at the setting) and the problems of settings that
-    could not be applied.
+    Returns the data paths that applied settings wrote or created, each with
+    its setting (so that problems there point at the setting), and the
+    problems of settings that could not be applied.
     """
     origins: dict[DataPath, str] = {}
     problems = []
     for setting in settings:
         try:
-            origins[_apply(tree, setting)] = setting
+            origins.update(dict.fromkeys(_apply(tree, setting), setting))
         except _BadSetting as err:
             problems.append(Problem(file, None, err.path, str(err), setting=setting))
     return origins, problems

@@ -8,7 +8,8 @@ keeps the exact field of each problem so the loader can point at its line.
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, ClassVar, Literal
+from itertools import pairwise
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -144,7 +145,7 @@ class SwellingTable(_Model):
     @field_validator("xi")
     @classmethod
     def _increasing(cls, xi: list[float]) -> list[float]:
-        if xi[0] != 0 or xi[-1] != 1 or any(b <= a for a, b in zip(xi, xi[1:])):
+        if xi[0] != 0 or xi[-1] != 1 or any(b <= a for a, b in pairwise(xi)):
             raise value_error("values increasing strictly from 0 to 1", str(xi))
         return xi
 

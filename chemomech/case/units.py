@@ -35,9 +35,7 @@ _C_RATE_EXPECTED = "a positive C-rate like '0.1 C', 'C/10' or 0.1"
 
 def value_error(expected: str, got: str) -> PydanticCustomError:
     """The error to raise for a bad value; the loader reads ``expected`` and ``got``."""
-    return PydanticCustomError(
-        "quantity", "expected {expected}, got {got}", {"expected": expected, "got": got}
-    )
+    return PydanticCustomError("quantity", "expected {expected}, got {got}", {"expected": expected, "got": got})
 
 
 def show_value(value: Any) -> str:

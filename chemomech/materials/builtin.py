@@ -60,11 +60,7 @@ def _active(name: str) -> Material:
 def builtin_materials() -> Mapping[str, Material]:
     """Built-in materials by name, in library order (read-only)."""
     library = default_library()
-    elastic = [
-        name
-        for name in library.names()
-        if {"youngs_modulus", "poisson_ratio"} <= set(library.get(name))
-    ]
+    elastic = [name for name in library.names() if {"youngs_modulus", "poisson_ratio"} <= set(library.get(name))]
     return MappingProxyType({name: _active(name) if name in ACTIVE else _elastic(name) for name in elastic})
 
 

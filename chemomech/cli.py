@@ -1,0 +1,137 @@
+"""Command line: ``chemomech run|check|schema|materials``.
+
+Exit codes: 0 success, 1 solver failure (or an unexpected error in serial),
+2 invalid case or usage. Under ``mpiexec`` every rank validates the case and
+exits alike; only rank 0 prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from chemomech.case import Case, CaseError, load_case
+from chemomech.errors import SolverFailure
+
+
+def _world():
+    """MPI.COMM_WORLD, or None where mpi4py is not installed."""
+    with contextlib.suppress(ImportError):  # the PyPI DOLFINx wheel sets up MPI first
+        import dolfinx_solver  # noqa: F401
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return None
+    return MPI.COMM_WORLD
+
+
+def summary(case: Case) -> str:
+    """One line describing a valid case."""
+    geometry = case.geometry
+    if geometry.type == "stack":
+        shape = f"stack of {len(geometry.layers)} layers ({', '.join(geometry.regions())})"
+    else:
+        shape = "inclusion in a matrix"
+    steps = len(case.lithiation.protocol)
+    fixture = f", {case.fixture.type} fixture" if case.fixture else ""
+    return (
+        f"{case.name}: {geometry.dimension} {shape}{fixture}, "
+        f"{steps} protocol step(s) x {case.lithiation.cycles} cycle(s)"
+    )
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        case = load_case(args.case, args.set)
+    except CaseError as err:
+        print(err, file=sys.stderr)
+        return 2
+    print(f"ok: {summary(case)}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    comm = _world()
+    rank, size = (comm.rank, comm.size) if comm is not None else (0, 1)
+    try:
+        case = load_case(args.case, args.set)
+    except CaseError as err:  # identical on every rank
+        if rank == 0:
+            print(err, file=sys.stderr)
+        return 2
+    outdir = args.output if args.output is not None else Path("results") / case.name
+    try:
+        from chemomech.solve.run import run_case
+
+        run_case(case, outdir=outdir, case_path=Path(args.case))
+    except SolverFailure as err:  # raised collectively
+        if rank == 0:
+            print(f"{args.case}: solver failure: {err}", file=sys.stderr)
+        return 1
+    except Exception:
+        if size == 1:
+            raise
+        print(f"[rank {rank}] " + traceback.format_exc(), file=sys.stderr, flush=True)
+        comm.Abort(1)  # the other ranks may be waiting in a collective call
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(Case.model_json_schema(), indent=2))
+    return 0
+
+
+def _materials(args: argparse.Namespace) -> int:
+    from chemomech.materials import default_library
+
+    header = ("material", "property", "value", "unit", "source", "confidence")
+    rows = [(p.material, p.name, p.written, p.unit, p.source, p.confidence) for p in default_library().properties()]
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerows([header, *rows])
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*header, title="chemomech material library (materials.csv)")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chemomech", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    overrides = argparse.ArgumentParser(add_help=False)
+    overrides.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a case value (repeatable)"
+    )
+
+    run = commands.add_parser("run", parents=[overrides], help="validate and run a case")
+    run.add_argument("case", type=Path, metavar="CASE")
+    run.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
+    run.set_defaults(command=_run)
+
+    check = commands.add_parser("check", parents=[overrides], help="validate a case without running it")
+    check.add_argument("case", type=Path, metavar="CASE")
+    check.set_defaults(command=_check)
+
+    commands.add_parser("schema", help="print the JSON Schema of case files").set_defaults(command=_schema)
+
+    materials = commands.add_parser("materials", help="list the built-in material library")
+    materials.add_argument("--csv", action="store_true", help="plain CSV instead of a table")
+    materials.set_defaults(command=_materials)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``chemomech`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    return args.command(args)

@@ -1,0 +1,304 @@
+"""Malformed cases: every problem names the file, the line (or --set) and the field."""
+
+import pytest
+
+from chemomech.case import CaseError, load_case, load_case_text
+
+# Line numbers below refer to this text; appended sections start at line 13.
+BASE = """\
+geometry:
+  type: stack
+  dimension: axisymmetric
+  diameter: 10 mm
+  layers:
+    - {name: cathode, material: sulfur, thickness: 60 um}
+    - name: separator
+      material: Li6PS5Cl
+      thickness: 500 um
+fixture:
+  type: gap
+  preload: 50 MPa
+"""
+INCLUSION = """\
+geometry:
+  type: inclusion
+  dimension: 3d
+  inclusion_radius: 5 um
+  outer_radius: 20 um
+  inclusion_material: sulfur
+  matrix_material: Li6PS5Cl
+"""
+
+
+def material(body: str) -> str:
+    """BASE with a case material ``m`` whose body starts at line 15."""
+    return BASE + "materials:\n  m:\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+def step(flow: str) -> str:
+    """BASE with a one-step protocol at line 15."""
+    return BASE + f"lithiation:\n  protocol:\n    - {flow}\n"
+
+
+def param(id, text, *expected, overrides=()):
+    """A malformed case and its expected problems: (line or --set text or None, field, fragment)."""
+    return pytest.param(text, list(overrides), list(expected), id=id)
+
+
+MALFORMED = [
+    # YAML itself
+    param("yaml_indentation", "geometry:\n  type: stack\n   dimension: 3d\n", (3, "", "invalid YAML")),
+    param("yaml_unclosed_flow", "geometry: {type: stack\nfixture: 1\n", (2, "", "invalid YAML")),
+    param("yaml_tab", "geometry:\n\ttype: stack\n", (2, "", "invalid YAML")),
+    param("yaml_duplicate_key", BASE + "fixture:\n  type: gap\n", (13, "", "duplicate key")),
+    param("empty_file", "", (None, "", "empty")),
+    param("comments_only", "# nothing here\n", (None, "", "empty")),
+    param("top_level_list", "- geometry\n- fixture\n", (1, "", "top level, got a list")),
+    # unknown keys, with suggestions
+    param("unknown_top_key", BASE + "solverr: {}\n", (13, "solverr", "unknown key 'solverr'; did you mean 'solver'?")),
+    param(
+        "unknown_layer_key",
+        BASE.replace("thickness: 500 um", "thicknes: 500 um"),
+        (9, "geometry.layers[1].thicknes", "unknown key 'thicknes'; did you mean 'thickness'?"),
+        (7, "geometry.layers[1].thickness", "required field is missing"),
+    ),
+    param(
+        "unknown_geometry_key",
+        BASE.replace("diameter:", "diametre:"),
+        (4, "geometry.diametre", "did you mean 'diameter'?"),
+        (1, "geometry.diameter", "required field is missing"),
+    ),
+    param(
+        "unknown_solver_key",
+        BASE + "solver:\n  linear_solve: mumps\n",
+        (14, "solver.linear_solve", "did you mean 'linear_solver'?"),
+    ),
+    param(
+        "unknown_material_key",
+        material("base: sulfur\nyoungs_modulu: 1 GPa"),
+        (16, "materials.m.youngs_modulu", "did you mean 'youngs_modulus'?"),
+    ),
+    param(
+        "unknown_step_key",
+        step("{step: rest, duration: 1 h, rate: 1}"),
+        (15, "lithiation.protocol[0].rate", "unknown key 'rate'"),
+    ),
+    # missing required fields point at the enclosing mapping
+    param("missing_geometry", "fixture: {type: gap}\n", (1, "geometry", "required field is missing")),
+    param(
+        "missing_thickness",
+        BASE.replace(", thickness: 60 um", ""),
+        (6, "geometry.layers[0].thickness", "required field is missing"),
+    ),
+    param("missing_fixture_type", BASE.replace("  type: gap\n", ""), (10, "fixture.type", "required field is missing")),
+    param("missing_fixture", BASE.split("fixture:")[0], (1, "fixture", "stack geometries need a fixture")),
+    param("missing_step_kind", step("{rate: 0.1 C}"), (15, "lithiation.protocol[0].step", "required field is missing")),
+    param(
+        "material_without_base", material("youngs_modulus: 1 GPa"), (14, "materials.m.poisson_ratio", "without 'base'")
+    ),
+    # units
+    param(
+        "pressure_for_length",
+        BASE.replace("60 um", "60 MPa"),
+        (6, "geometry.layers[0].thickness", "got '60 MPa', which is not a length"),
+    ),
+    param(
+        "bare_number_length",
+        BASE.replace("60 um", "60"),
+        (6, "geometry.layers[0].thickness", "expected a positive length like '60 um', got 60"),
+    ),
+    param("bare_number_pressure", BASE.replace("50 MPa", "50"), (12, "fixture.preload", "like '50 MPa', got 50")),
+    param("unknown_unit", BASE.replace("10 mm", "10 mmm"), (4, "geometry.diameter", "'10 mmm'")),
+    param("bad_c_rate", step("{step: discharge, rate: 10 min}"), (15, "lithiation.protocol[0].rate", "C-rate")),
+    # ranges
+    param(
+        "negative_thickness",
+        BASE.replace("500 um", "-5 um"),
+        (9, "geometry.layers[1].thickness", "expected a positive length like '60 um', got '-5 um'"),
+    ),
+    param("zero_thickness", BASE.replace("500 um", "0 um"), (9, "geometry.layers[1].thickness", "got '0 um'")),
+    param(
+        "poisson_ratio_half",
+        material("youngs_modulus: 1 GPa\npoisson_ratio: 0.5"),
+        (16, "materials.m.poisson_ratio", "less than 0.5, got 0.5"),
+    ),
+    param(
+        "active_fraction_above_one",
+        material("base: sulfur\nactive_fraction: 1.5"),
+        (16, "materials.m.active_fraction", "got 1.5"),
+    ),
+    param(
+        "until_xi_two",
+        step("{step: discharge, rate: 0.1 C, until_xi: 2}"),
+        (15, "lithiation.protocol[0].until_xi", "got 2"),
+    ),
+    param("zero_cycles", BASE + "lithiation:\n  cycles: 0\n", (14, "lithiation.cycles", "at least 1, got 0")),
+    param(
+        "outer_radius_inside",
+        INCLUSION.replace("20 um", "4 um"),
+        (5, "geometry.outer_radius", "more than inclusion_radius"),
+    ),
+    # choices
+    param(
+        "unknown_dimension", BASE.replace("axisymmetric", "cylindrical"), (3, "geometry.dimension", "got 'cylindrical'")
+    ),
+    param(
+        "unknown_geometry_type",
+        BASE.replace("type: stack", "type: stak"),
+        (2, "geometry.type", "one of 'stack', 'inclusion', got 'stak'"),
+    ),
+    param("unknown_step", step("{step: dischrge, rate: 0.1 C}"), (15, "lithiation.protocol[0].step", "got 'dischrge'")),
+    param(
+        "element_degree_three",
+        BASE + "solver:\n  element_degree: 3\n",
+        (14, "solver.element_degree", "expected 1 or 2, got 3"),
+    ),
+    param("version_two", "version: 2\n" + BASE, (1, "version", "expected 1, got 2")),
+    param("not_a_bool", BASE + "outputs: {fields: maybe}\n", (13, "outputs.fields", "true or false")),
+    param("geometry_not_mapping", "geometry: 5\nfixture: {type: gap}\n", (1, "geometry", "expected a mapping, got 5")),
+    # names and cross-field rules
+    param(
+        "unknown_material",
+        BASE.replace("material: Li6PS5Cl", "material: Li6PS5C"),
+        (8, "geometry.layers[1].material", "unknown material 'Li6PS5C'; did you mean 'Li6PS5Cl'?"),
+    ),
+    param("unknown_base", material("base: sulphur"), (15, "materials.m.base", "did you mean 'sulfur'?")),
+    param(
+        "duplicate_layer_names",
+        BASE.replace("name: separator", "name: cathode"),
+        (7, "geometry.layers[1].name", "duplicate layer name 'cathode'"),
+    ),
+    param(
+        "layer_name_not_identifier",
+        BASE.replace("name: cathode", "name: 1-cathode"),
+        (6, "geometry.layers[0].name", "identifier"),
+    ),
+    param(
+        "no_layers",
+        BASE.split("  layers:")[0] + "  layers: []\nfixture: {type: gap}\n",
+        (5, "geometry.layers", "at least 1 item"),
+    ),
+    param(
+        "spring_without_stiffness",
+        BASE.replace("type: gap", "type: spring"),
+        (10, "fixture.frame_stiffness", "'spring' needs it"),
+    ),
+    param(
+        "stiffness_for_gap",
+        BASE + "  frame_stiffness: 1e8 N/m\n",
+        (13, "fixture.frame_stiffness", "only for fixture type 'spring'"),
+    ),
+    param("fixture_for_inclusion", INCLUSION + "fixture: {type: gap}\n", (8, "fixture", "only for stack geometries")),
+    param(
+        "both_step_ends",
+        step("{step: charge, rate: 1, until_xi: 0, until_capacity: 10 mAh/g}"),
+        (15, "lithiation.protocol[0].until_capacity", "not both"),
+    ),
+    param(
+        "swelling_table_not_increasing",
+        material("base: sulfur\nswelling:\n  table: {xi: [0, 0.6, 0.5, 1], volume_change: [0, 1, 2, 3]}"),
+        (17, "materials.m.swelling.table.xi", "increasing"),
+    ),
+    param(
+        "swelling_table_lengths",
+        material("base: sulfur\nswelling:\n  table: {xi: [0, 1], volume_change: [0, 1, 2]}"),
+        (17, "materials.m.swelling.table.volume_change", "expected 2 values"),
+    ),
+    param(
+        "swelling_table_collapse",
+        material("base: sulfur\nswelling:\n  table: {xi: [0, 1], volume_change: [0, -1]}"),
+        (17, "materials.m.swelling.table.volume_change[1]", "greater than -1"),
+    ),
+    param(
+        "swelling_beta_and_table",
+        material("base: sulfur\nswelling:\n  beta: 0.5\n  table: {xi: [0, 1], volume_change: [0, 1]}"),
+        (18, "materials.m.swelling.table", "not both"),
+    ),
+    # --set overrides
+    param(
+        "set_unknown_item_name",
+        BASE,
+        ("geometry.layers.cathod.thickness=80 um", "geometry.layers", "did you mean 'cathode'?"),
+        overrides=["geometry.layers.cathod.thickness=80 um"],
+    ),
+    param(
+        "set_index_out_of_range",
+        BASE,
+        ("geometry.layers.5.thickness=80 um", "geometry.layers", "no item 5"),
+        overrides=["geometry.layers.5.thickness=80 um"],
+    ),
+    param(
+        "set_into_scalar", BASE, ("fixture.type.x=1", "fixture.type", "not a mapping"), overrides=["fixture.type.x=1"]
+    ),
+    param("set_without_value", BASE, ("solver.linear_solver", "", "KEY=VALUE"), overrides=["solver.linear_solver"]),
+    param(
+        "set_bad_value",
+        BASE,
+        ("geometry.diameter=-1 mm", "geometry.diameter", "got '-1 mm'"),
+        overrides=["geometry.diameter=-1 mm"],
+    ),
+    param(
+        "set_unknown_key",
+        BASE,
+        ("solver.linear_solve=mumps", "solver.linear_solve", "did you mean 'linear_solver'?"),
+        overrides=["solver.linear_solve=mumps"],
+    ),
+]
+
+
+def expected_prefix(file, where, path) -> str:
+    if isinstance(where, str):
+        location = f"{file}: --set {where}"
+    else:
+        location = file if where is None else f"{file}:{where}"
+    return f"{location}: {path}: " if path else f"{location}: "
+
+
+@pytest.mark.parametrize("text, overrides, expected", MALFORMED)
+def test_malformed_case(tmp_path, text, overrides, expected):
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseError) as info:
+        load_case(path, overrides)
+    lines = str(info.value).splitlines()
+    assert len(lines) == len(info.value.problems) == len(expected), lines
+    for where, field, fragment in expected:
+        prefix = expected_prefix(str(path), where, field)
+        assert any(line.startswith(prefix) and fragment in line for line in lines), (prefix, fragment, lines)
+    assert "Traceback" not in str(info.value)
+
+
+def test_format_and_fields():
+    with pytest.raises(CaseError) as info:
+        load_case_text(BASE.replace("500 um", "-5 um"), "case.yaml")
+    (problem,) = info.value.problems
+    assert (
+        str(problem)
+        == "case.yaml:9: geometry.layers[1].thickness: expected a positive length like '60 um', got '-5 um'"
+    )
+    assert (problem.file, problem.line, problem.path) == ("case.yaml", 9, "geometry.layers[1].thickness")
+    assert (problem.expected, problem.got) == ("a positive length like '60 um'", "'-5 um'")
+
+
+def test_all_problems_reported():
+    text = BASE.replace("500 um", "5 MPa").replace("axisymmetric", "2d") + "solver: {max_cutbacks: -1}\nfoo: 1\n"
+    with pytest.raises(CaseError) as info:
+        load_case_text(text, "case.yaml", ["outputs.field_every=0"])
+    found = {(p.line, p.setting, p.path) for p in info.value.problems}
+    assert found == {
+        (None, "outputs.field_every=0", "outputs.field_every"),
+        (3, None, "geometry.dimension"),
+        (9, None, "geometry.layers[1].thickness"),
+        (13, None, "solver.max_cutbacks"),
+        (14, None, "foo"),
+    }
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CaseError, match="no such file"):
+        load_case(tmp_path / "nothere.yaml")
+
+
+def test_directory_is_not_a_case(tmp_path):
+    with pytest.raises(CaseError, match="cannot read"):
+        load_case(tmp_path)
