@@ -1,6 +1,7 @@
 """Materials library, built-ins, resolution of case materials, material laws."""
 
 import filecmp
+import json
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +143,12 @@ def test_resolve_stack():
     assert (own.youngs_modulus, own.poisson_ratio, own.active_fraction) == (1e9, 0.4, 0.0)
     assert own.swelling.table == ((0.0, 1.0), (0.0, 0.1))
     assert set(own.sources) == {"youngs_modulus", "poisson_ratio", "swelling"}
+
+
+def test_describe_is_json_ready():
+    described = json.loads(json.dumps(builtin_materials()["sulfur"].describe()))
+    assert described["swelling"] == {"beta": 0.787, "table": None}
+    assert described["lithiated_youngs_modulus"] == 80e9 and "youngs_modulus" in described["sources"]
 
 
 def test_resolve_inclusion():

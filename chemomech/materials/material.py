@@ -14,7 +14,7 @@ E(xi) = (1 - xi) E0 + xi E1, and likewise nu, when lithiated values exist.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -75,6 +75,10 @@ class Material:
     def growth_stretch(self, xi: ArrayLike) -> np.ndarray | float:
         """g(xi) = Jg(xi)^(1/3), so that Fg = g I."""
         return np.cbrt(self.growth_jacobian(xi))
+
+    def describe(self) -> dict:
+        """Every field as plain JSON-ready data (SI values, swelling law, sources)."""
+        return asdict(self)
 
 
 def _mix(at_0: float, at_1: float | None, xi: ArrayLike):
