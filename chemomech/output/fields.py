@@ -2,7 +2,9 @@
 
 Displacement is written as P1 point data (interpolated when the solution is
 P2), lithiation and the stress invariants as DG0 cell data, and the region
-tags once, so ParaView can threshold by layer.
+tags once, so ParaView can threshold by layer. The XDMF time value is the
+step number of ``series.csv`` (the preload steps all sit at t = 0 s, and XDMF
+needs distinct times); the series maps steps to times.
 """
 
 from pathlib import Path
@@ -33,12 +35,12 @@ class FieldWriter:
             stresses.hydrostatic,
         ]
 
-    def write(self, time: float) -> None:
+    def write(self, step: int) -> None:
         if self._u_out is not self._u:
             self._u_out.interpolate(self._u)
-        self._file.write_function(self._u_out, time)
+        self._file.write_function(self._u_out, float(step))
         for field in self._cell_fields:
-            self._file.write_function(field, time)
+            self._file.write_function(field, float(step))
 
     def close(self) -> None:
         self._file.close()

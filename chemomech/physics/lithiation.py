@@ -10,8 +10,9 @@ a Li2S cathode at ξ = 1. Pure Python: no DOLFINx here.
 import math
 from dataclasses import dataclass
 
+from chemomech.materials import SULFUR_SPECIFIC_CAPACITY as SULFUR_CAPACITY
+
 SECONDS_PER_HOUR = 3600.0
-SULFUR_CAPACITY = 1672.0 * 3.6e3  # C/kg (1672 mAh/g)
 
 
 class ProtocolError(ValueError):

@@ -10,7 +10,7 @@ added by the fixture; this module knows nothing about stages or time.
 
 import ufl
 
-from chemomech.dolfinx_compat import dolfinx
+from chemomech.dolfinx_compat import PETSc, dolfinx
 from chemomech.physics.constitutive import LAWS
 from chemomech.physics.kinematics import displacement_gradient, volume_weight
 
@@ -35,6 +35,19 @@ class MechanicsModel:
         self.H = displacement_gradient(self.u, self.kind)
         energy = self.law.energy(self.H) * self.weight * self.dx
         self.internal_residual = ufl.derivative(energy, self.u, self.test)
+
+    def force_scale(self, stress: float) -> float:
+        """Norm of the internal-force vector of a uniform hydrostatic stress.
+
+        ‖∫ s tr(∇v) dV‖ sets the scale of residual norms (and of their
+        round-off floor), so Newton's absolute tolerance is relative to it.
+        """
+        form = dolfinx.fem.form(stress * ufl.tr(displacement_gradient(self.test, self.kind)) * self.weight * self.dx)
+        vector = dolfinx.fem.petsc.assemble_vector(form)
+        vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        norm = vector.norm()
+        vector.destroy()
+        return norm
 
     def cauchy_stress(self):
         """Cauchy stress σ (3×3 UFL expression) of the current displacement."""

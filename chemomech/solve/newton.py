@@ -22,13 +22,18 @@ class SolveStats:
     krylov_iterations: int
 
 
-def petsc_options(settings) -> dict:
-    """SNES/KSP/PC options for the case's solver settings."""
+def petsc_options(settings, force_scale: float) -> dict:
+    """SNES/KSP/PC options for the case's solver settings.
+
+    Converged when ‖R‖ ≤ rtol ‖R₀‖ or ‖R‖ ≤ atol · force_scale, with
+    force_scale the residual norm of a stress of the order of the stiffest
+    material's modulus (see MechanicsModel.force_scale).
+    """
     options = {
         "snes_type": "newtonls",
         "snes_linesearch_type": "bt",
         "snes_rtol": settings.newton_rtol,
-        "snes_atol": settings.newton_atol,
+        "snes_atol": settings.newton_atol * force_scale,
         "snes_stol": 0.0,
         "snes_max_it": settings.max_newton_iterations,
     }
@@ -47,8 +52,12 @@ def petsc_options(settings) -> dict:
     return options
 
 
-def rigid_body_modes(space, kind: str) -> PETSc.NullSpace:
-    """Orthonormal near-nullspace: translations and in-plane/3D rotations."""
+def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
+    """Orthonormal near-nullspace: translations and in-plane/3D rotations.
+
+    Returns the nullspace and the vectors whose storage it borrows (keep
+    them alive as long as the nullspace).
+    """
     coords = space.tabulate_dof_coordinates()[:, : space.mesh.geometry.dim]
     gdim = space.mesh.geometry.dim
     nodes = coords.shape[0]
@@ -71,23 +80,23 @@ def rigid_body_modes(space, kind: str) -> PETSc.NullSpace:
     dolfinx.la.orthonormalize(vectors)
     petsc_vectors = [dolfinx.la.petsc.create_vector_wrap(v) for v in vectors]
     nullspace = PETSc.NullSpace().create(vectors=petsc_vectors, comm=space.mesh.comm)
-    nullspace.vectors = (vectors, petsc_vectors)  # keep the storage alive
-    return nullspace
+    return nullspace, [vectors, petsc_vectors]
 
 
 class NewtonSolver:
     """One SNES for one residual, set of Dirichlet conditions and solution."""
 
-    def __init__(self, residual, u, bcs, settings, *, prefix: str, kind: str):
+    def __init__(self, residual, u, bcs, settings, *, prefix: str, force_scale: float):
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,
             bcs=bcs,
             petsc_options_prefix=prefix,
-            petsc_options=petsc_options(settings),
+            petsc_options=petsc_options(settings, force_scale),
         )
         if settings.linear_solver == "gamg":
-            self.problem.A.setNearNullSpace(rigid_body_modes(u.function_space, kind))
+            nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
+            self.problem.A.setNearNullSpace(nullspace)
 
     def solve(self) -> SolveStats:
         """Run Newton from the current u; u holds the last iterate on failure."""

@@ -7,7 +7,6 @@ region max σ1, min σ3, max von Mises and mean hydrostatic stress, plus the
 Newton and Krylov iteration counts of the step.
 """
 
-import ufl
 
 from chemomech.dolfinx_compat import dolfinx
 from chemomech.physics.lithiation import SULFUR_CAPACITY
@@ -74,7 +73,7 @@ class StepObserver:
         row |= {"newton_iterations [-]": newton, "krylov_iterations [-]": krylov}
         self.series.write(row)
         if self.field_writer is not None and self.steps % self.field_every == 0:
-            self.field_writer.write(state.time)
+            self.field_writer.write(self.steps)
         self.steps += 1
         self.newton_iterations += newton
         self.krylov_iterations += krylov

@@ -43,6 +43,7 @@ class Stepper:
         self._converged = model.u.x.array.copy()
         self._increment = None  # (u_n − u_{n−1}, Δλ_prev), same stage only
         self.cutbacks = 0
+        self._force_scale = model.force_scale(fields.max_youngs_modulus)
 
     def _solver(self, stage: str) -> NewtonSolver:
         if stage not in self._solvers:
@@ -52,7 +53,7 @@ class Stepper:
                 self.support.stage_bcs(stage),
                 self.settings,
                 prefix=f"chemomech_{stage}_",
-                kind=self.model.kind,
+                force_scale=self._force_scale,
             )
         return self._solvers[stage]
 
