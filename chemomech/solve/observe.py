@@ -19,11 +19,10 @@ MAH_PER_G = 1.0 / 3.6e3  # C/kg -> mAh/g
 class StepObserver:
     """Turns each converged state into a series row and, periodically, fields."""
 
-    def __init__(self, model, fields, stresses, sensors, series, field_writer, field_every: int):
-        self.model = model
-        self.fields = fields
-        self.stresses = stresses
-        self.sensors = sensors
+    def __init__(self, sim, series, field_writer, field_every: int):
+        model, fields = sim.model, sim.fields
+        self.stresses = sim.stresses
+        self.sensors = sim.sensors
         self.series = series
         self.field_writer = field_writer
         self.field_every = field_every

@@ -1,9 +1,10 @@
 """``chemomech run``: from a validated Case to files in the output directory.
 
-Order of work: resolve materials and the schedule (pure Python, may still
-reject the case), build and distribute the mesh, set up the model, and only
-then create the output directory and step through the schedule, writing one
-series row (and optionally fields) per converged step.
+The problem is set up first (``build_simulation``, which may still reject
+the case or the geometry); only then is the output directory created and the
+schedule stepped through, one series row (and optionally fields) per
+converged step. On solver failure every row written so far is kept and the
+summary records the failure.
 """
 
 import shutil
@@ -12,26 +13,11 @@ from pathlib import Path
 
 from chemomech.dolfinx_compat import MPI
 from chemomech.errors import SolverFailure
-from chemomech.geometry import build_domain
-from chemomech.materials import resolve_materials
 from chemomech.output.fields import FieldWriter
 from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.series import SeriesWriter
-from chemomech.output.stress import StressFields
-from chemomech.physics.fixture import InclusionSupport, StackFixture
-from chemomech.physics.lithiation import Target, build_schedule, initial_lithiation
-from chemomech.physics.material_fields import MaterialFields
-from chemomech.physics.mechanics import MechanicsModel
-from chemomech.sensors import Dilatometer, LoadCell
 from chemomech.solve.observe import StepObserver
-from chemomech.solve.stepper import Stepper
-
-
-def _preload_steps(case) -> int:
-    fixture = case.fixture
-    if fixture is None or fixture.preload <= 0.0:
-        return 0
-    return fixture.preload_steps
+from chemomech.solve.simulation import build_simulation
 
 
 def _prepare_outdir(outdir: Path, case_path: Path | None, case, comm) -> None:
@@ -43,58 +29,40 @@ def _prepare_outdir(outdir: Path, case_path: Path | None, case, comm) -> None:
     comm.barrier()
 
 
+def _mesh_summary(sim) -> dict:
+    mesh, space = sim.domain.mesh, sim.model.space
+    return {
+        "kind": sim.domain.kind,
+        "cells": mesh.topology.index_map(mesh.topology.dim).size_global,
+        "displacement_dofs": space.dofmap.index_map.size_global * space.dofmap.index_map_bs,
+        "element_degree": sim.case.solver.element_degree,
+    }
+
+
 def run_case(case, outdir: Path, case_path: Path | None = None, *, comm=MPI.COMM_WORLD) -> dict:
     """Run a case; return the summary (also written to ``summary.json``)."""
     wall_start = time.perf_counter()
     outdir = Path(outdir)
-    materials = resolve_materials(case)
-    schedule = build_schedule(
-        case.lithiation, preload_steps=_preload_steps(case), max_xi_step=case.solver.max_xi_step
-    )
-    mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
-    domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
-    xi0 = initial_lithiation(case.lithiation)
-    fields = MaterialFields(domain, materials, xi0)
-    degree = case.solver.element_degree
-    model = MechanicsModel(
-        domain,
-        fields,
-        kinematics=case.mechanics.kinematics,
-        degree=degree,
-        quadrature_degree=case.solver.quadrature_degree or 2 * degree,
-    )
-    if case.geometry.type == "stack":
-        support = StackFixture(model, case.fixture, case.geometry.lateral, fields.max_youngs_modulus)
-        sensors = (LoadCell(model), Dilatometer(model))
-    else:
-        support = InclusionSupport(model, case.geometry.outer_boundary)
-        sensors = None
-    stresses = StressFields(model)
-    initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
-    stepper = Stepper(model, fields, support, case.solver, initial)
+    sim = build_simulation(case, comm)
+    setup_time = time.perf_counter() - wall_start
 
     _prepare_outdir(outdir, case_path, case, comm)
     series = SeriesWriter(outdir / "series.csv", comm)
-    field_writer = FieldWriter(outdir / "fields.xdmf", model, fields, stresses) if case.outputs.fields else None
-    observer = StepObserver(model, fields, stresses, sensors, series, field_writer, case.outputs.field_every)
+    fields = FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses) if case.outputs.fields else None
+    observer = StepObserver(sim, series, fields, case.outputs.field_every)
     summary = {
         "case": case.name,
         "case_file": str(case_path) if case_path is not None else None,
         "status": "running",
         **environment(comm),
         "versions": package_versions(),
-        "mesh": {
-            "kind": domain.kind,
-            "cells": domain.mesh.topology.index_map(domain.mesh.topology.dim).size_global,
-            "displacement_dofs": model.space.dofmap.index_map.size_global * model.space.dofmap.index_map_bs,
-        },
-        "materials": {region: material.describe() for region, material in materials.items()},
+        "mesh": _mesh_summary(sim),
+        "materials": {region: material.describe() for region, material in sim.materials.items()},
     }
     try:
-        observer.record(initial, None)
-        for target in schedule:
-            for state, stats in stepper.advance(target):
-                observer.record(state, stats)
+        observer.record(sim.initial, None)
+        for state, stats in sim.run_schedule():
+            observer.record(state, stats)
         summary["status"] = "completed"
     except SolverFailure as failure:
         summary["status"] = "failed"
@@ -102,14 +70,15 @@ def run_case(case, outdir: Path, case_path: Path | None = None, *, comm=MPI.COMM
         raise
     finally:
         series.close()
-        if field_writer is not None:
-            field_writer.close()
+        if fields is not None:
+            fields.close()
         summary |= {
+            "setup_time_s": comm.allreduce(setup_time, op=MPI.MAX),
             "wall_time_s": comm.allreduce(time.perf_counter() - wall_start, op=MPI.MAX),
             "steps": observer.steps,
             "newton_iterations": observer.newton_iterations,
             "krylov_iterations": observer.krylov_iterations,
-            "cutbacks": stepper.cutbacks,
+            "cutbacks": sim.stepper.cutbacks,
             "final": observer.last_row,
         }
         if comm.rank == 0:

@@ -1,0 +1,42 @@
+# chemomech: the two commands on a fresh machine are `make run` and `make test`.
+# Both create the project virtual environment .venv (Python >= 3.12; the
+# .python-version file selects 3.12 under pyenv) and install chemomech with
+# DOLFINx, PETSc and MPICH from PyPI (the `dolfinx` extra).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NP     ?= 2
+CASE   ?= cases/pellet_S_LTO_gap.yaml
+OUT    ?= results/$(basename $(notdir $(CASE)))
+
+.PHONY: venv run test test-serial test-mpi benchmark clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "chemomech needs Python >= 3.12; set PYTHON=python3.12")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dolfinx,test]'
+	touch $(STAMP)
+
+## Run the default case on $(NP) MPI ranks into results/
+run: venv
+	$(BIN)/mpiexec -n $(NP) $(BIN)/chemomech run $(CASE) -o $(OUT)
+
+## Whole test suite, serially and then under mpiexec -n 2
+test: test-serial test-mpi
+
+test-serial: venv
+	$(BIN)/python -m pytest -q
+
+test-mpi: venv
+	$(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m "not serial"
+
+benchmark: venv
+	$(BIN)/python benchmarks/stack_scaling.py
+
+clean:
+	rm -rf results benchmarks/out

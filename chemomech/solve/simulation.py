@@ -1,0 +1,89 @@
+"""Everything a run steps through, built from a validated Case.
+
+``build_simulation`` resolves materials and the schedule (pure Python, may
+still reject the case), builds and distributes the mesh, and sets up fields,
+model, supports, sensors and the stepper. It writes nothing.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from chemomech.dolfinx_compat import MPI
+from chemomech.geometry import build_domain
+from chemomech.materials import resolve_materials
+from chemomech.output.stress import StressFields
+from chemomech.physics.fixture import InclusionSupport, StackFixture
+from chemomech.physics.lithiation import Target, build_schedule, initial_lithiation
+from chemomech.physics.material_fields import MaterialFields
+from chemomech.physics.mechanics import MechanicsModel
+from chemomech.sensors import Dilatometer, LoadCell
+from chemomech.solve.stepper import Stepper
+
+
+@dataclass
+class Simulation:
+    """The assembled problem of one case."""
+
+    case: object
+    materials: dict
+    schedule: list[Target]
+    initial: Target
+    domain: object
+    fields: MaterialFields
+    model: MechanicsModel
+    support: object
+    stresses: StressFields
+    sensors: tuple | None
+    stepper: Stepper
+
+    def run_schedule(self):
+        """Yield (state, SolveStats) for every converged step of the schedule."""
+        for target in self.schedule:
+            yield from self.stepper.advance(target)
+
+
+def _preload_steps(case) -> int:
+    fixture = case.fixture
+    if fixture is None or fixture.preload <= 0.0:
+        return 0
+    return fixture.preload_steps
+
+
+def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
+    """Set up the problem of ``case`` on ``comm``."""
+    materials = resolve_materials(case)
+    schedule = build_schedule(
+        case.lithiation, preload_steps=_preload_steps(case), max_xi_step=case.solver.max_xi_step
+    )
+    mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
+    domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
+    xi0 = initial_lithiation(case.lithiation)
+    fields = MaterialFields(domain, materials, xi0)
+    degree = case.solver.element_degree
+    model = MechanicsModel(
+        domain,
+        fields,
+        kinematics=case.mechanics.kinematics,
+        degree=degree,
+        quadrature_degree=case.solver.quadrature_degree or 2 * degree,
+    )
+    if case.geometry.type == "stack":
+        support = StackFixture(model, case.fixture, case.geometry.lateral, fields.max_youngs_modulus)
+        sensors = (LoadCell(model), Dilatometer(model))
+    else:
+        support = InclusionSupport(model, case.geometry.outer_boundary)
+        sensors = None
+    initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
+    return Simulation(
+        case=case,
+        materials=materials,
+        schedule=schedule,
+        initial=initial,
+        domain=domain,
+        fields=fields,
+        model=model,
+        support=support,
+        stresses=StressFields(model),
+        sensors=sensors,
+        stepper=Stepper(model, fields, support, case.solver, initial),
+    )

@@ -1,0 +1,40 @@
+"""Run a case given as YAML text through the real set-up and stepping code."""
+
+import numpy as np
+
+from chemomech.case import load_case_text
+from chemomech.dolfinx_compat import MPI, dolfinx
+from chemomech.solve.simulation import build_simulation
+
+
+def simulate(text: str, overrides=()):
+    """Build the simulation of a YAML case and step it to the end.
+
+    Returns the Simulation and a list of (state, pressure, plunger
+    displacement) per converged step (sensors on stacks, None otherwise).
+    """
+    sim = build_simulation(load_case_text(text, overrides=overrides), MPI.COMM_WORLD)
+    history = []
+    for state, _ in sim.run_schedule():
+        if sim.sensors is None:
+            history.append((state, None, None))
+        else:
+            load_cell, dilatometer = sim.sensors
+            history.append((state, load_cell.pressure(), dilatometer.displacement()))
+    sim.stresses.update()
+    return sim, history
+
+
+def cell_values(sim, expression) -> np.ndarray:
+    """A scalar UFL expression at the midpoints of the owned cells."""
+    mesh = sim.domain.mesh
+    space = dolfinx.fem.functionspace(mesh, ("DG", 0))
+    field = dolfinx.fem.Function(space)
+    field.interpolate(dolfinx.fem.Expression(expression, space.element.interpolation_points))
+    owned = mesh.topology.index_map(mesh.topology.dim).size_local
+    return field.x.array[:owned]
+
+
+def global_max_abs(sim, values: np.ndarray) -> float:
+    local = float(np.max(np.abs(values))) if values.size else 0.0
+    return sim.domain.mesh.comm.allreduce(local, op=MPI.MAX)

@@ -1,0 +1,64 @@
+"""Verification: misfitting sphere in a finite shell (physics.md 10d).
+
+Small eigenstrain ε* in the inclusion (radius a) of a free shell (radius b):
+the inclusion is uniformly hydrostatic at −p with
+p = 12 K_i G_m ε* (1 − f) / [3K_i + 4G_m(1 − f) + 4 G_m f K_i / K_m],
+f = a³/b³. The interface pressure is read as minus the inclusion's mean
+hydrostatic stress and must converge under mesh refinement.
+"""
+
+import math
+
+from closed_forms import lame, shell_interface_pressure
+from simulate import simulate
+
+A, B = 5e-6, 15e-6
+EPS = 1e-3
+BETA = (1 + EPS) ** 3 - 1  # Jg = (1 + ε*)³ at ξ = 1
+E_I, NU_I, E_M, NU_M = 80e9, 0.2, 22e9, 0.37
+
+
+def inclusion_case(kind: str, mesh_size: float) -> str:
+    return f"""
+geometry:
+  type: inclusion
+  dimension: {kind}
+  inclusion_radius: {A * 1e6} um
+  outer_radius: {B * 1e6} um
+  inclusion_material: particle
+  matrix_material: electrolyte
+  mesh_size: {mesh_size * 1e6} um
+materials:
+  particle: {{youngs_modulus: {E_I / 1e9} GPa, poisson_ratio: {NU_I}, active_fraction: 1.0, swelling: {{beta: {BETA}}}}}
+  electrolyte: {{youngs_modulus: {E_M / 1e9} GPa, poisson_ratio: {NU_M}}}
+mechanics: {{kinematics: small_strain}}
+lithiation:
+  protocol: [{{step: discharge, rate: 1 C, until_xi: 1.0}}]
+outputs: {{fields: false}}
+solver: {{max_xi_step: 1.0, newton_rtol: 1.0e-12}}
+"""
+
+
+def exact_pressure() -> float:
+    mu_i, lmbda_i = lame(E_I, NU_I)
+    mu_m, lmbda_m = lame(E_M, NU_M)
+    return shell_interface_pressure(A, B, EPS, lmbda_i + 2 * mu_i / 3, mu_m, lmbda_m + 2 * mu_m / 3)
+
+
+def interface_pressure_error(kind: str, mesh_size: float) -> float:
+    sim, _ = simulate(inclusion_case(kind, mesh_size))
+    pressure = -sim.stresses.region_statistics()["inclusion"]["hydrostatic_mean"]
+    return abs(pressure / exact_pressure() - 1)
+
+
+def test_interface_pressure_converges_at_second_order_axisymmetric():
+    errors = [interface_pressure_error("axisymmetric", A / n) for n in (2, 4, 8, 16)]
+    assert errors[-1] < 0.005
+    orders = [math.log2(coarse / fine) for coarse, fine in zip(errors, errors[1:])]
+    assert min(orders) > 1.7, orders
+
+
+def test_interface_pressure_converges_3d():
+    errors = [interface_pressure_error("3d", A / n) for n in (2, 4, 8)]
+    assert errors[-1] < 0.03
+    assert errors[0] > errors[1] > errors[2]
