@@ -128,6 +128,16 @@ MALFORMED = [
         (16, "materials.m.active_fraction", "got 1.5"),
     ),
     param(
+        "charge_that_raises_lithiation",
+        BASE + "lithiation:\n  protocol:\n    - {step: discharge, rate: 1, until_xi: 0.5}\n    - {step: charge, rate: 1, until_xi: 0.7}\n",
+        (16, "lithiation.protocol[1]", "a charge must lower the lithiation"),
+    ),
+    param(
+        "capacity_beyond_full_conversion",
+        step("{step: discharge, rate: 0.1 C, until_capacity: 2000 mAh/g}"),
+        (15, "lithiation.protocol[0]", "capacity above 1672 mAh/g"),
+    ),
+    param(
         "until_xi_two",
         step("{step: discharge, rate: 0.1 C, until_xi: 2}"),
         (15, "lithiation.protocol[0].until_xi", "got 2"),

@@ -271,6 +271,17 @@ class Lithiation(_Model):
         default_factory=lambda: [Discharge(step="discharge", rate=0.1, until_xi=1.0)], min_length=1
     )
 
+    @model_validator(mode="after")
+    def _feasible_protocol(self) -> Lithiation:
+        # Imported here: chemomech.materials imports the unit registry of this package.
+        from chemomech.case.protocol import ProtocolError, protocol_segments
+
+        try:
+            protocol_segments(self)
+        except ProtocolError as err:
+            _report([(("protocol", err.index), err.message)])
+        return self
+
 
 class Fixture(_Model):
     """How the stack is held: preload, then pressure, gap or spring."""

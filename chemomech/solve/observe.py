@@ -9,7 +9,7 @@ Newton and Krylov iteration counts of the step.
 
 
 from chemomech.dolfinx_compat import dolfinx
-from chemomech.physics.lithiation import SULFUR_CAPACITY
+from chemomech.materials import SULFUR_SPECIFIC_CAPACITY as SULFUR_CAPACITY
 
 MPA = 1.0e-6
 MICROMETRE = 1.0e6

@@ -13,7 +13,8 @@ from chemomech.geometry import build_domain
 from chemomech.materials import resolve_materials
 from chemomech.output.stress import StressFields
 from chemomech.physics.fixture import InclusionSupport, StackFixture
-from chemomech.physics.lithiation import Target, build_schedule, initial_lithiation
+from chemomech.case.protocol import initial_lithiation
+from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
 from chemomech.physics.mechanics import MechanicsModel
 from chemomech.sensors import Dilatometer, LoadCell
