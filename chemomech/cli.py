@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         from chemomech.solve.run import run_case
 
-        run_case(case, outdir=outdir, case_path=Path(args.case))
+        run_case(case, outdir=outdir, case_path=Path(args.case), progress=not args.quiet)
     except SolverFailure as err:  # raised collectively
         if rank == 0:
             print(f"{args.case}: solver failure: {err}", file=sys.stderr)
@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[overrides], help="validate and run a case")
     run.add_argument("case", type=Path, metavar="CASE")
     run.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress lines (batch jobs)")
     run.set_defaults(command=_run)
 
     check = commands.add_parser("check", parents=[overrides], help="validate a case without running it")

@@ -16,16 +16,27 @@ MICROMETRE = 1.0e6
 MAH_PER_G = 1.0 / 3.6e3  # C/kg -> mAh/g
 
 
+def _progress_line(row: dict) -> str:
+    """One line per converged step for the terminal or a batch log."""
+    parts = [f"step {row['step [-]']:4d}", f"t = {row['time [h]']:8.3f} h", f"xi = {row['lithiation [-]']:.4f}"]
+    if "stack_pressure [MPa]" in row:
+        parts.append(f"p = {row['stack_pressure [MPa]']:9.3f} MPa")
+        parts.append(f"dh = {row['thickness_change [um]']:+8.3f} um")
+    parts.append(f"newton {row['newton_iterations [-]']:2d}  krylov {row['krylov_iterations [-]']:4d}")
+    return "  ".join(parts)
+
+
 class StepObserver:
     """Turns each converged state into a series row and, periodically, fields."""
 
-    def __init__(self, sim, series, field_writer, field_every: int):
+    def __init__(self, sim, series, field_writer, field_every: int, report=None):
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
         self.sensors = sim.sensors
         self.series = series
         self.field_writer = field_writer
         self.field_every = field_every
+        self.report = report
         weight, dx = model.weight, model.dx
         self._active_xi = dolfinx.fem.form(fields.active_fraction * fields.xi * weight * dx)
         self._active_volume = dolfinx.fem.form(fields.active_fraction * weight * dx)
@@ -77,3 +88,5 @@ class StepObserver:
         self.newton_iterations += newton
         self.krylov_iterations += krylov
         self.last_row = row
+        if self.report is not None:
+            self.report(_progress_line(row))

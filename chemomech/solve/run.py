@@ -39,8 +39,13 @@ def _mesh_summary(sim) -> dict:
     }
 
 
-def run_case(case, outdir: Path, case_path: Path | None = None, *, comm=MPI.COMM_WORLD) -> dict:
-    """Run a case; return the summary (also written to ``summary.json``)."""
+def run_case(
+    case, outdir: Path, case_path: Path | None = None, *, comm=MPI.COMM_WORLD, progress: bool = False
+) -> dict:
+    """Run a case; return the summary (also written to ``summary.json``).
+
+    With ``progress`` rank 0 prints one line per converged step.
+    """
     wall_start = time.perf_counter()
     outdir = Path(outdir)
     sim = build_simulation(case, comm)
@@ -49,7 +54,12 @@ def run_case(case, outdir: Path, case_path: Path | None = None, *, comm=MPI.COMM
     _prepare_outdir(outdir, case_path, case, comm)
     series = SeriesWriter(outdir / "series.csv", comm)
     fields = FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses) if case.outputs.fields else None
-    observer = StepObserver(sim, series, fields, case.outputs.field_every)
+    report = print if progress and comm.rank == 0 else None
+    observer = StepObserver(sim, series, fields, case.outputs.field_every, report=report)
+    if report is not None:
+        mesh = _mesh_summary(sim)
+        report(f"{case.name}: {mesh['kind']}, {mesh['cells']} cells, {mesh['displacement_dofs']} dofs, "
+               f"{comm.size} rank(s), {len(sim.schedule)} targets -> {outdir}")
     summary = {
         "case": case.name,
         "case_file": str(case_path) if case_path is not None else None,
@@ -83,4 +93,7 @@ def run_case(case, outdir: Path, case_path: Path | None = None, *, comm=MPI.COMM
         }
         if comm.rank == 0:
             write_json_atomic(outdir / "summary.json", summary)
+        if report is not None:
+            report(f"{summary['status']} in {summary['wall_time_s']:.1f} s: {summary['steps']} steps, "
+                   f"{summary['newton_iterations']} Newton, {summary['krylov_iterations']} Krylov iterations")
     return summary

@@ -1,0 +1,59 @@
+"""Every case in cases/ runs serially and on 2 ranks with the same series.
+
+These tests start their own MPI jobs, so they run in the serial pass only.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chemomech.output.series import read_series
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = sorted((ROOT / "cases").glob("*.yaml"))
+MPIEXEC = Path(sys.executable).parent / "mpiexec"
+REQUIRED = ["time [s]", "capacity [mAh/g_S]", "lithiation [-]", "newton_iterations [-]"]
+STACK_REQUIRED = ["stack_pressure [MPa]", "force [N]", "plunger_displacement [um]", "thickness_change [um]"]
+
+
+def run(case: Path, outdir: Path, ranks: int) -> None:
+    command = [sys.executable, "-m", "chemomech", "run", str(case), "-o", str(outdir), "--quiet"]
+    if ranks > 1:
+        command = [str(MPIEXEC), "-n", str(ranks), *command]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def assert_series_agree(a: dict, b: dict, rtol: float) -> None:
+    assert a.keys() == b.keys()
+    for column in a:
+        if column.endswith("_iterations [-]"):
+            continue  # Krylov counts depend on the partition
+        x, y = np.asarray(a[column]), np.asarray(b[column])
+        assert x.shape == y.shape, column
+        scale = max(np.max(np.abs(x)), 1e-30)
+        assert np.max(np.abs(x - y)) <= rtol * scale, column
+
+
+@pytest.mark.serial
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_case_agrees_between_one_and_two_ranks(case, tmp_path):
+    run(case, tmp_path / "serial", 1)
+    run(case, tmp_path / "mpi", 2)
+    serial = read_series(tmp_path / "serial" / "series.csv")
+    parallel = read_series(tmp_path / "mpi" / "series.csv")
+    assert_series_agree(serial, parallel, rtol=1e-6)
+
+    summary = json.loads((tmp_path / "mpi" / "summary.json").read_text())
+    assert summary["status"] == "completed" and summary["ranks"] == 2
+    assert {"dolfinx", "petsc", "chemomech", "mpi_library"} <= summary["versions"].keys()
+    required = REQUIRED + (STACK_REQUIRED if "stack_pressure [MPa]" in serial else [])
+    assert set(required) <= serial.keys()
+    for name in ("case.yaml", "case.resolved.json", "fields.xdmf", "fields.h5"):
+        assert (tmp_path / "mpi" / name).is_file(), name
