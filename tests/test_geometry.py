@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import gmsh
 import meshio
+import numpy as np
 import pytest
 import ufl
 
@@ -89,6 +90,28 @@ def owned_extent(domain: Domain, axis: int) -> tuple[float, float]:
     return domain.mesh.comm.allreduce(x.min(), op=MPI.MIN), domain.mesh.comm.allreduce(x.max(), op=MPI.MAX)
 
 
+def owned_facet_normals(domain: Domain, boundary: str) -> np.ndarray:
+    """Unit normals (unoriented) of the owned facets of a boundary, from their vertex coordinates."""
+    mesh = domain.mesh
+    fdim = mesh.topology.dim - 1
+    mesh.topology.create_connectivity(fdim, 0)
+    owned = mesh.topology.index_map(fdim).size_local
+    facets = domain.facet_tags.find(domain.boundaries[boundary])
+    facets = facets[facets < owned]
+    x = mesh.geometry.x[dolfinx.mesh.entities_to_geometry(mesh, fdim, facets)]
+    normals = np.cross(x[:, 1] - x[:, 0], x[:, 2] - x[:, 0])
+    return normals / np.linalg.norm(normals, axis=1)[:, None]
+
+
+def z_levels(domain: Domain, low: float, high: float) -> int:
+    """Number of distinct node heights in [low, high] over all ranks."""
+    owned = domain.mesh.geometry.index_map().size_local
+    z = domain.mesh.geometry.x[:owned, 2]
+    z = z[(z > low - 1e-9 * high) & (z < high + 1e-9 * high)]
+    gathered = np.concatenate(domain.mesh.comm.allgather(z))
+    return len(np.unique(np.round(gathered / high, 9)))
+
+
 def one(domain: Domain):
     return dolfinx.fem.Constant(domain.mesh, 1.0)
 
@@ -145,29 +168,78 @@ def test_stack_3d_quarter_cylinder():
 
     assert domain.mesh.geometry.dim == 3
     assert domain.mesh.topology.cell_type == dolfinx.mesh.CellType.tetrahedron
-    assert set(domain.boundaries) >= {"bottom", "top", "lateral", "symmetry_x", "symmetry_y"}
+    assert list(domain.regions) == ["cathode", "separator", "anode"]
+    assert set(domain.boundaries) == {
+        "bottom", "top", "lateral", "symmetry_x", "symmetry_y",
+        "interface:cathode/separator", "interface:separator/anode",
+    }
     assert domain.loaded_area == pytest.approx(math.pi * R**2, rel=1e-14)
+    assert domain.layer_bounds["separator"] == pytest.approx((0.1e-3, 0.3e-3), rel=1e-14)
     assert owned_extent(domain, 0) == pytest.approx((0.0, R), abs=1e-12)
     assert owned_extent(domain, 1) == pytest.approx((0.0, R), abs=1e-12)
     assert owned_extent(domain, 2) == pytest.approx((0.0, height), abs=1e-15)
 
-    for layer in geometry.layers:
-        exact = math.pi * R**2 * layer.thickness / 4
-        volume = integral(domain, one(domain), dx(domain.regions[layer.name]))
-        assert exact * (1 - faceting) < volume <= exact * (1 + 1e-12)
+    # the extruded quarter disc: every horizontal section has the same polygonal area
     quarter_disc = math.pi * R**2 / 4
-    for name in ("bottom", "top"):
-        assert integral(domain, one(domain), ds(domain.boundaries[name])) == pytest.approx(quarter_disc, rel=faceting)
+    polygon = integral(domain, one(domain), ds(domain.boundaries["bottom"]))
+    assert quarter_disc * (1 - faceting) < polygon <= quarter_disc * (1 + 1e-12)
+    assert integral(domain, one(domain), ds(domain.boundaries["top"])) == pytest.approx(polygon, rel=1e-12)
     for name in ("interface:cathode/separator", "interface:separator/anode"):
-        assert integral(domain, one(domain), dS(domain.boundaries[name])) == pytest.approx(quarter_disc, rel=faceting)
+        assert integral(domain, one(domain), dS(domain.boundaries[name])) == pytest.approx(polygon, rel=1e-12)
+    for layer in geometry.layers:
+        volume = integral(domain, one(domain), dx(domain.regions[layer.name]))
+        assert volume == pytest.approx(polygon * layer.thickness, rel=1e-12)
     for name in ("symmetry_x", "symmetry_y"):
         assert integral(domain, one(domain), ds(domain.boundaries[name])) == pytest.approx(R * height, rel=1e-12)
     lateral = integral(domain, one(domain), ds(domain.boundaries["lateral"]))
-    assert lateral == pytest.approx(math.pi / 2 * R * height, rel=faceting)
+    assert math.pi / 2 * R * height * (1 - faceting) < lateral <= math.pi / 2 * R * height * (1 + 1e-12)
+
+
+def test_stack_3d_walls_are_vertical_and_faces_horizontal():
+    """Extruded mesh: die wall and symmetry facets in vertical planes, the rest horizontal."""
+    domain = build_domain(Stack("3d", mesh_size=0.1e-3), COMM)
+    counts = {}
+    for name in domain.boundaries:
+        normals = owned_facet_normals(domain, name)
+        counts[name] = COMM.allreduce(len(normals), op=MPI.SUM)
+        if name in ("lateral", "symmetry_x", "symmetry_y"):
+            assert np.abs(normals[:, 2]).max(initial=0.0) < 1e-12, name
+        else:
+            assert np.abs(np.abs(normals[:, 2]) - 1).max(initial=0.0) < 1e-12, name
+            assert np.abs(normals[:, :2]).max(initial=0.0) < 1e-12, name
+        if name == "symmetry_x":
+            assert np.abs(normals[:, 1]).max(initial=0.0) < 1e-12
+        if name == "symmetry_y":
+            assert np.abs(normals[:, 0]).max(initial=0.0) < 1e-12
+    assert all(count > 0 for count in counts.values()), counts
+    # the same triangulation on every horizontal face
+    assert counts["bottom"] == counts["top"] == counts["interface:cathode/separator"]
+    # the die wall facets have their vertices on the cylinder r = R
+    mesh = domain.mesh
+    fdim = mesh.topology.dim - 1
+    owned = mesh.topology.index_map(fdim).size_local
+    facets = domain.facet_tags.find(domain.boundaries["lateral"])
+    x = mesh.geometry.x[dolfinx.mesh.entities_to_geometry(mesh, fdim, facets[facets < owned])]
+    assert np.abs(np.hypot(x[..., 0], x[..., 1]) - R).max(initial=0.0) < 1e-12 * R
+
+
+def test_stack_3d_element_layers_follow_layer_sizes():
+    """A layer's mesh_size sets its element layers, ceil(thickness / size); the in-plane mesh is shared."""
+    layers = [Layer("cathode", 0.2e-3), Layer("separator", 0.2e-3, mesh_size=0.01e-3), Layer("anode", 0.15e-3)]
+    geometry = Stack("3d", layers=layers, mesh_size=0.1e-3)
+    domain = build_domain(geometry, COMM)
+    expected = {"cathode": 2, "separator": 20, "anode": 2}
+    for name, (low, high) in domain.layer_bounds.items():
+        assert z_levels(domain, low, high) == expected[name] + 1, name
+    cells = {name: global_cells(domain, name) for name in domain.regions}
+    per_layer = cells["cathode"] // expected["cathode"]
+    assert per_layer % 3 == 0  # three tetrahedra per prism
+    assert cells == {name: per_layer * n for name, n in expected.items()}
+    assert domain.mesh.topology.index_map(3).size_global == sum(cells.values())
 
 
 def test_default_3d_stack_stays_modest():
-    """Default sizes on a realistic pellet: well under 200k tetrahedra."""
+    """Default sizes on a realistic pellet: well under 100k tetrahedra."""
     layers = [Layer("cathode", 60e-6), Layer("separator", 500e-6), Layer("anode", 80e-6)]
     domain = build_domain(Stack("3d", layers=layers, diameter=10e-3, mesh_size=None), COMM)
     cells = domain.mesh.topology.index_map(3).size_global
