@@ -32,7 +32,7 @@ lithiation:
     - {step: discharge, rate: 0.1 C}
     - {step: rest, duration: 30 min}
     - {step: charge, rate: C/10, until_capacity: 1000 mAh/g}
-    - {step: discharge, rate: 2, until_xi: 0.5}
+    - {step: discharge, rate: 2, until_xi: 0.8}
 fixture:
   preload: 50 MPa
   preload_steps: 2
@@ -85,7 +85,7 @@ def test_protocol(stack):
     assert isinstance(rest, Rest) and rest.duration == pytest.approx(1800)
     assert isinstance(charge, Charge) and charge.rate == pytest.approx(0.1)
     assert charge.until_capacity == pytest.approx(3.6e6) and charge.until_xi is None
-    assert last.rate == 2 and last.until_xi == 0.5
+    assert last.rate == 2 and last.until_xi == 0.8
     assert stack.lithiation.cycles == 2
 
 

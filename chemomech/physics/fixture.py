@@ -4,9 +4,12 @@ Stack (physics.md section 6), stack axis z = last coordinate:
 
 * bottom plunger: u_z = 0 on ``bottom``; symmetry planes: u_x = 0 on
   ``symmetry_x`` (the axis in axisymmetry), u_y = 0 on ``symmetry_y`` (3D);
-* lateral ``die_wall``: frictionless, u·n = 0 — a Dirichlet condition on the
-  straight walls of 2D models, a penalty (γ E_max / h) ∫ (u·e_r)(v·e_r) dA on
-  the curved wall of the 3D quarter cylinder; ``free``: traction free;
+* lateral ``die_wall``: u_r = 0 with the wall frictionless axially — a
+  Dirichlet condition u_x = 0 on the straight wall of 2D models; in 3D the
+  extruded mesh makes the wall a polygon of vertical facets, and every wall
+  node has its horizontal displacement held (u_x = u_y = 0), which is u·n = 0
+  on both facets a node joins (tangential sliding along the wall is not
+  modelled; it vanishes for axisymmetric loading); ``free``: traction free;
 * top plunger, as a load on the reference top face (dead load, force/area):
   preload p = f·P0 ramped over the preload steps, then
   ``pressure``  t_z = −p,
@@ -15,17 +18,13 @@ Stack (physics.md section 6), stack axis z = last coordinate:
   where u⁰ is the displacement at the end of the preload and A = π R².
 """
 
-import ufl
-
 from chemomech.dolfinx_compat import dolfinx
-
-DIE_WALL_PENALTY = 1.0e3
 
 
 class StackFixture:
     """Bottom, lateral and symmetry supports plus the top-plunger load."""
 
-    def __init__(self, model, spec, lateral: str, max_youngs_modulus: float):
+    def __init__(self, model, spec, lateral: str):
         self.model = model
         self.spec = spec
         mesh = model.domain.mesh
@@ -37,8 +36,6 @@ class StackFixture:
         traction = self.pressure + self.stiffness_per_area * (u[z] - self.u_ref[z])
         self.residual = model.internal_residual + traction * v[z] * model.weight * top
         self.fixed_bcs = self._supports(lateral)
-        if lateral == "die_wall" and model.kind == "3d":
-            self.residual += self._die_wall_penalty(max_youngs_modulus)
         self._gap_bc = self._top_gap_bc() if spec.type == "gap" else None
 
     def _supports(self, lateral: str):
@@ -46,18 +43,10 @@ class StackFixture:
         bcs = [model.fixed_component("bottom", model.axial), model.fixed_component("symmetry_x", 0)]
         if model.kind == "3d":
             bcs.append(model.fixed_component("symmetry_y", 1))
-        elif lateral == "die_wall":
-            bcs.append(model.fixed_component("lateral", 0))
+        if lateral == "die_wall":
+            horizontal = (0, 1) if model.kind == "3d" else (0,)
+            bcs += [model.fixed_component("lateral", i) for i in horizontal]
         return bcs
-
-    def _die_wall_penalty(self, youngs_modulus: float):
-        model = self.model
-        x = ufl.SpatialCoordinate(model.domain.mesh)
-        radial = ufl.as_vector([x[0], x[1], 0]) / ufl.sqrt(x[0] ** 2 + x[1] ** 2)
-        h = ufl.CellDiameter(model.domain.mesh)
-        kappa = DIE_WALL_PENALTY * youngs_modulus / h
-        wall = model.ds(model.domain.boundaries["lateral"])
-        return kappa * ufl.dot(model.u, radial) * ufl.dot(model.test, radial) * wall
 
     def _top_gap_bc(self):
         model = self.model

@@ -69,7 +69,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         quadrature_degree=case.solver.quadrature_degree or 2 * degree,
     )
     if case.geometry.type == "stack":
-        support = StackFixture(model, case.fixture, case.geometry.lateral, fields.max_youngs_modulus)
+        support = StackFixture(model, case.fixture, case.geometry.lateral)
         sensors = (LoadCell(model), Dilatometer(model))
     else:
         support = InclusionSupport(model, case.geometry.outer_boundary)
