@@ -31,13 +31,16 @@ def run(case: Path, outdir: Path, ranks: int) -> None:
 
 
 def assert_series_agree(a: dict, b: dict, rtol: float) -> None:
+    """Columns agree to rtol of their largest value, or of one output unit
+    (1 µm, 1 MPa, 1 N) where the column is near zero, e.g. the thickness
+    change under a constant gap, which is zero to solver tolerance."""
     assert a.keys() == b.keys()
     for column in a:
         if column.endswith("_iterations [-]"):
             continue  # Krylov counts depend on the partition
         x, y = np.asarray(a[column]), np.asarray(b[column])
         assert x.shape == y.shape, column
-        scale = max(np.max(np.abs(x)), 1e-30)
+        scale = max(np.max(np.abs(x)), 1.0)
         assert np.max(np.abs(x - y)) <= rtol * scale, column
 
 
