@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chemomech.case import Case, CaseError, load_case
-from chemomech.errors import SolverFailure
+from chemomech.errors import GeometryError, SolverFailure
 
 
 def _world():
@@ -74,6 +74,10 @@ def _run(args: argparse.Namespace) -> int:
         if rank == 0:
             print(f"{args.case}: solver failure: {err}", file=sys.stderr)
         return 1
+    except GeometryError as err:  # raised collectively, before anything is written
+        if rank == 0:
+            print(f"{args.case}: geometry: {err}", file=sys.stderr)
+        return 2
     except Exception:
         if size == 1:
             raise

@@ -3,7 +3,9 @@
 ``CaseError`` (exit 2): the case file is invalid; raised identically on every
 MPI rank, before anything is computed. ``SolverFailure`` (exit 1): the
 simulation could not go on (Newton failed after all cut-backs, a singular
-system); it must be raised collectively, on every rank.
+system); it must be raised collectively, on every rank. ``GeometryError``
+(exit 2): the geometry cannot be built or meshed; raised on every rank
+before anything is written.
 """
 
 from chemomech.case.errors import CaseError, Problem
@@ -13,4 +15,8 @@ class SolverFailure(RuntimeError):
     """The solver gave up cleanly; the message says where and why."""
 
 
-__all__ = ["CaseError", "Problem", "SolverFailure"]
+class GeometryError(Exception):
+    """The geometry cannot be built or meshed; raised on every MPI rank."""
+
+
+__all__ = ["CaseError", "GeometryError", "Problem", "SolverFailure"]

@@ -226,3 +226,32 @@ def test_mpi_error_on_one_rank_aborts(tmp_path):
     result = mpirun(tmp_path, behaviour, "run", str(path))
     assert result.returncode != 0
     assert "[rank 1]" in result.stderr and "ValueError: boom" in result.stderr
+
+
+@pytest.mark.serial
+def test_unmeshable_geometry_exits_2_on_two_ranks_without_output(tmp_path):
+    """A geometry gmsh cannot mesh is reported once, on every rank exit 2, nothing written."""
+    case = write(tmp_path, INCLUSION_TOO_THIN)
+    outdir = tmp_path / "out"
+    result = subprocess.run(
+        [str(MPIEXEC), "-n", "2", sys.executable, "-m", "chemomech", "run", str(case), "-o", str(outdir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.count("geometry:") == 1
+    assert not outdir.exists()
+
+
+INCLUSION_TOO_THIN = """\
+geometry:
+  type: inclusion
+  dimension: axisymmetric
+  inclusion_radius: 5 um
+  outer_radius: 5.0000001 um
+  inclusion_material: sulfur
+  matrix_material: Li6PS5Cl
+  mesh_size: 1 um
+"""

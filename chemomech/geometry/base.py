@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chemomech.errors import GeometryError
+
+__all__ = ["KINDS", "Blueprint", "GeometryError"]
+
 KINDS = {"plane_strain": 2, "axisymmetric": 2, "3d": 3}
 """Domain kind -> geometric (and topological) dimension."""
-
-
-class GeometryError(Exception):
-    """The geometry cannot be built or meshed; raised on every MPI rank."""
 
 
 
