@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from itertools import pairwise
 
 import gmsh
 
@@ -84,7 +85,7 @@ def blueprint(geometry) -> Blueprint:
         raise GeometryError(f"layer names {clashes} clash with boundary names")
     radius = float(geometry.diameter) / 2
     bounds = layer_bounds(geometry)
-    boundaries = outer + tuple(interface_name(a, b) for a, b in zip(names, names[1:]))
+    boundaries = outer + tuple(interface_name(a, b) for a, b in pairwise(names))
     return Blueprint(
         kind=geometry.dimension,
         scale=radius,

@@ -7,7 +7,6 @@ region max σ1, min σ3, max von Mises and mean hydrostatic stress, plus the
 Newton and Krylov iteration counts of the step.
 """
 
-
 from chemomech.dolfinx_compat import dolfinx
 from chemomech.materials import SULFUR_SPECIFIC_CAPACITY as SULFUR_CAPACITY
 
