@@ -1,0 +1,167 @@
+"""Run one chemomech case with timing and memory instrumentation (benchmark helper).
+
+    mpiexec -n R python benchmarks/instrumented_run.py CASE -o OUTDIR [--set key=value ...]
+
+Runs the case exactly as ``chemomech run`` does (``load_case`` + ``run_case``;
+``summary.json`` is written as usual) and adds ``OUTDIR/instrumentation.json``
+with what the run summary does not report:
+
+* ``mesh_time_s``: time in ``build_domain`` (gmsh on rank 0 + distribution);
+* ``setup_time_s``: time in ``build_simulation`` (mesh + model, everything
+  before the first solve), measured here as a fallback for the summary's own;
+* ``solve_time_s`` and ``solves``: wall time inside ``NewtonSolver.solve``,
+  per nonlinear solve with its Newton and Krylov counts and rank 0's resident
+  set size after it;
+* ``petsc``: PETSc log events (SNESSolve, SNESJacobianEval, SNESFunctionEval,
+  KSPSolve, PCSetUp, PCApply, MatMult), time as the max over ranks;
+* ``rss_peak_kb`` (per rank, ``getrusage`` max RSS at the end),
+  ``rss_after_setup_kb`` (VmHWM once the problem is set up) and
+  ``cpu_time_s`` (per rank, user + system, whole process).
+
+The wrappers are installed from outside (attributes of chemomech's modules
+are replaced in this process only); chemomech itself is not modified. A hook
+whose target no longer exists is skipped and its figure reported as null.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from chemomech.dolfinx_compat import MPI, PETSc  # noqa: I001  (sets up MPI first)
+
+PETSC_EVENTS = (
+    "SNESSolve",
+    "SNESJacobianEval",
+    "SNESFunctionEval",
+    "KSPSolve",
+    "PCSetUp",
+    "PCApply",
+    "MatMult",
+)
+
+timings: dict = {"mesh_time_s": None, "setup_time_s": None, "rss_after_setup_kb": None, "solves": []}
+
+
+def _vm_kb(field: str = "VmHWM") -> int | None:
+    """``VmHWM`` (peak resident set size so far) or ``VmRSS`` (now), in kB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _wrap(module, name: str, record):
+    """Replace ``module.name`` by a timing wrapper calling ``record(elapsed, result)``."""
+    original = getattr(module, name, None)
+    if original is None:
+        return False
+
+    @functools.wraps(original)
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        result = original(*args, **kwargs)
+        record(time.perf_counter() - start, result)
+        return result
+
+    setattr(module, name, timed)
+    return True
+
+
+def _install_hooks() -> None:
+    import chemomech.solve.newton as newton
+
+    def mesh_done(elapsed, _):
+        timings["mesh_time_s"] = elapsed
+
+    def setup_done(elapsed, _):
+        timings["setup_time_s"] = elapsed
+        timings["rss_after_setup_kb"] = _vm_kb("VmHWM")
+
+    def solve_done(elapsed, stats):
+        timings["solves"].append(
+            {
+                "time_s": elapsed,
+                "converged": bool(stats.converged),
+                "newton_iterations": int(stats.newton_iterations),
+                "krylov_iterations": int(stats.krylov_iterations),
+                "rss_kb": _vm_kb("VmRSS"),
+            }
+        )
+
+    try:  # current layout: run_case -> build_simulation -> build_domain
+        import chemomech.solve.run as run
+        import chemomech.solve.simulation as simulation
+
+        _wrap(simulation, "build_domain", mesh_done)
+        _wrap(run, "build_simulation", setup_done)
+    except ImportError:  # older layout: run_case builds the domain itself
+        import chemomech.solve.run as run
+
+        _wrap(run, "build_domain", mesh_done)
+    _wrap(newton.NewtonSolver, "solve", solve_done)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("case", type=Path)
+    parser.add_argument("-o", "--output", type=Path, required=True)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+
+    comm = MPI.COMM_WORLD
+    PETSc.Log.begin()
+    _install_hooks()
+    from chemomech.case import load_case
+    from chemomech.solve.run import run_case
+
+    case = load_case(args.case, args.set)
+    start = time.perf_counter()
+    summary = run_case(case, outdir=args.output, case_path=args.case)
+    wall = time.perf_counter() - start
+
+    petsc = {}
+    for name in PETSC_EVENTS:
+        info = PETSc.Log.Event(name).getPerfInfo()
+        petsc[name] = {
+            "count": int(comm.allreduce(info["count"], op=MPI.MAX)),
+            "time_s": comm.allreduce(info["time"], op=MPI.MAX),
+        }
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss = comm.gather(usage.ru_maxrss, root=0)  # kB on Linux
+    cpu = comm.gather(usage.ru_utime + usage.ru_stime, root=0)  # whole process, imports included
+    after_setup = comm.gather(timings["rss_after_setup_kb"], root=0)
+
+    def max_over_ranks(value):
+        return None if value is None else comm.allreduce(value, op=MPI.MAX)
+
+    solve_time = sum(s["time_s"] for s in timings["solves"])
+    record = {
+        "ranks": comm.size,
+        "status": summary.get("status"),
+        "wall_time_s": max_over_ranks(wall),
+        "mesh_time_s": max_over_ranks(timings["mesh_time_s"]),
+        "setup_time_s": max_over_ranks(timings["setup_time_s"]),
+        "solve_time_s": max_over_ranks(solve_time),
+        "solves": timings["solves"],  # rank 0's; counts are global, times nearly equal
+        "petsc": petsc,
+        "rss_peak_kb": rss,
+        "rss_after_setup_kb": after_setup,
+        "cpu_time_s": cpu,
+    }
+    if comm.rank == 0:
+        (args.output / "instrumentation.json").write_text(json.dumps(record, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
