@@ -36,7 +36,7 @@ test-mpi: venv
 	$(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m "not serial"
 
 benchmark: venv
-	$(BIN)/python benchmarks/stack_scaling.py
+	$(BIN)/python benchmarks/stack_scaling.py $(BENCH_ARGS)
 
 clean:
 	rm -rf results benchmarks/out

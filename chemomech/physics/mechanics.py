@@ -15,10 +15,24 @@ from chemomech.physics.constitutive import LAWS
 from chemomech.physics.kinematics import displacement_gradient, volume_weight
 
 
+def default_quadrature_degree(degree: int, kind: str) -> int:
+    """Volume quadrature degree when the case does not set one.
+
+    With cell-wise constant materials the energy density of Lagrange degree k
+    has gradients of degree k − 1: degree 2(k − 1) integrates the linear
+    problem exactly (one point for P1). Axisymmetry adds u_r / r and the
+    weight 2π r, so it keeps 2k. Never the degree UFL would estimate for
+    ln, powers and inverses (physics.md section 3).
+    """
+    if kind == "axisymmetric":
+        return 2 * degree
+    return max(1, 2 * (degree - 1))
+
+
 class MechanicsModel:
     """Displacement field and the internal-force residual of the whole domain."""
 
-    def __init__(self, domain, fields, *, kinematics: str, degree: int, quadrature_degree: int):
+    def __init__(self, domain, fields, *, kinematics: str, degree: int, quadrature_degree: int | None):
         mesh = domain.mesh
         self.domain = domain
         self.kind = domain.kind
@@ -28,9 +42,13 @@ class MechanicsModel:
         self.u = dolfinx.fem.Function(self.space, name="displacement")
         self.test = ufl.TestFunction(self.space)
         self.weight = volume_weight(mesh, self.kind)
-        metadata = {"quadrature_degree": quadrature_degree}
-        self.dx = ufl.Measure("dx", domain=mesh, subdomain_data=domain.cell_tags, metadata=metadata)
-        self.ds = ufl.Measure("ds", domain=mesh, subdomain_data=domain.facet_tags, metadata=metadata)
+        volume_degree = quadrature_degree or default_quadrature_degree(degree, self.kind)
+        self.dx = ufl.Measure(
+            "dx", domain=mesh, subdomain_data=domain.cell_tags, metadata={"quadrature_degree": volume_degree}
+        )
+        self.ds = ufl.Measure(
+            "ds", domain=mesh, subdomain_data=domain.facet_tags, metadata={"quadrature_degree": 2 * degree}
+        )
         self.law = LAWS[kinematics](fields.mu, fields.lmbda, fields.g)
         self.H = displacement_gradient(self.u, self.kind)
         energy = self.law.energy(self.H) * self.weight * self.dx

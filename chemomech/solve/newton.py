@@ -41,6 +41,8 @@ def petsc_options(settings, force_scale: float) -> dict:
         options |= {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     else:
         options |= {
+            # Rebuild the AMG hierarchy once per load step, not per Newton step.
+            "snes_lag_preconditioner": settings.max_newton_iterations,
             "ksp_type": "cg",
             "ksp_rtol": 1.0e-8,
             "ksp_max_it": 1000,

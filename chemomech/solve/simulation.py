@@ -66,7 +66,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         fields,
         kinematics=case.mechanics.kinematics,
         degree=degree,
-        quadrature_degree=case.solver.quadrature_degree or 2 * degree,
+        quadrature_degree=case.solver.quadrature_degree,
     )
     if case.geometry.type == "stack":
         support = StackFixture(model, case.fixture, case.geometry.lateral)

@@ -60,6 +60,7 @@ class Stepper:
     def _apply(self, target: Target) -> None:
         if target.stage == "cycling" and self.state.stage != "cycling":
             self.support.begin_cycling()
+            self._solvers.pop("preload", None)  # frees its matrix and AMG hierarchy
             self._increment = None
         self.fields.update(target.xi)
         if target.stage == "preload":
