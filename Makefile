@@ -32,8 +32,11 @@ test: test-serial test-mpi
 test-serial: venv
 	$(BIN)/python -m pytest -q
 
+# A rank that dies while the other waits in a collective call would hang:
+# the MPI pass is bounded in time.
 test-mpi: venv
-	$(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m "not serial"
+	timeout 1800 $(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m "not serial" \
+		|| { cat "$${TMPDIR:-/tmp}/chemomech-pytest-rank1.log"; exit 1; }
 
 benchmark: venv
 	$(BIN)/python benchmarks/stack_scaling.py $(BENCH_ARGS)

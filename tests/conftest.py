@@ -2,8 +2,11 @@
 
 Under MPI each rank is a separate pytest process: the ranks get their own
 pytest base temporary directory, and ``mpi_tmp_path`` gives every rank the
-same directory (rank 0's) for collective output. Collective PETSc objects
-are destroyed in step on all ranks after each test.
+same directory (rank 0's) for collective output. Only rank 0 reports to the
+terminal; the other ranks write their report to
+``$TMPDIR/chemomech-pytest-rank<r>.log`` (the Makefile shows it when the run
+fails). Collective PETSc objects are destroyed in step on all ranks after
+each test.
 """
 
 import gc
@@ -11,6 +14,7 @@ import os
 import tempfile
 
 import pytest
+from _pytest.config import create_terminal_writer
 
 try:
     from chemomech.dolfinx_compat import MPI
@@ -18,10 +22,18 @@ except ImportError:  # pure-Python tests still run without DOLFINx
     MPI = None
 
 
+@pytest.hookimpl(trylast=True)  # after the terminal reporter is registered
 def pytest_configure(config):
-    if MPI is not None and MPI.COMM_WORLD.size > 1 and not config.option.basetemp:
-        root = tempfile.gettempdir()
-        config.option.basetemp = os.path.join(root, f"chemomech-pytest-{os.getpid()}-rank{MPI.COMM_WORLD.rank}")
+    if MPI is None or MPI.COMM_WORLD.size == 1:
+        return
+    rank, root = MPI.COMM_WORLD.rank, tempfile.gettempdir()
+    if not config.option.basetemp:
+        config.option.basetemp = os.path.join(root, f"chemomech-pytest-{os.getpid()}-rank{rank}")
+    if rank > 0:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        log = open(os.path.join(root, f"chemomech-pytest-rank{rank}.log"), "w")  # noqa: SIM115
+        config.add_cleanup(log.close)
+        reporter._tw = create_terminal_writer(config, log)
 
 
 @pytest.fixture
