@@ -73,7 +73,8 @@ def test_pressure_rise_in_compliant_frame(kind, fixture, stiffness):
     assert preload == pytest.approx(PRELOAD, rel=1e-6)
     rise = history[-1][1] - preload
     expected = 0.0 if stiffness == 0.0 else expected_rise(stiffness)
-    assert rise == pytest.approx(expected, rel=1e-2, abs=1e-6 * PRELOAD)
+    # Homogeneous layer states are exact in P1: far tighter than the 1 % asked.
+    assert rise == pytest.approx(expected, rel=1e-5, abs=1e-6 * PRELOAD)
 
 
 def test_frame_formula_spans_gap_to_pressure():
