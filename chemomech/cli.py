@@ -47,12 +47,16 @@ def summary(case: Case) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
+    comm = _world()
+    rank = comm.rank if comm is not None else 0
     try:
         case = load_case(args.case, args.set)
-    except CaseError as err:
-        print(err, file=sys.stderr)
+    except CaseError as err:  # identical on every rank
+        if rank == 0:
+            print(err, file=sys.stderr)
         return 2
-    print(f"ok: {summary(case)}")
+    if rank == 0:
+        print(f"ok: {summary(case)}")
     return 0
 
 

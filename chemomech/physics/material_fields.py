@@ -50,5 +50,5 @@ class MaterialFields:
 
     @property
     def max_youngs_modulus(self) -> float:
-        """Largest Young's modulus over all regions at ξ₀ (for penalty scaling)."""
+        """Largest Young's modulus over all regions at ξ₀ (sets the force scale of Newton's tolerance)."""
         return max(m.moduli(self.xi_initial)[0] for m in self.materials.values())
