@@ -1,4 +1,4 @@
-"""Command line: ``chemomech run|check|schema|materials``.
+"""Command line: ``chemomech run|check|plot|schema|materials``.
 
 Exit codes: 0 success, 1 solver failure (or an unexpected error in serial),
 2 invalid case or usage. Under ``mpiexec`` every rank validates the case and
@@ -90,6 +90,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot(args: argparse.Namespace) -> int:
+    if not (args.outdir / "series.csv").is_file():
+        print(f"{args.outdir}: no series.csv here; expected the output directory of a run", file=sys.stderr)
+        return 2
+    from chemomech.output.figures import write_figures
+
+    for path in write_figures(args.outdir):
+        print(path)
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(Case.model_json_schema(), indent=2))
     return 0
@@ -133,6 +144,10 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(command=_check)
 
     commands.add_parser("schema", help="print the JSON Schema of case files").set_defaults(command=_schema)
+
+    plot = commands.add_parser("plot", help="redraw the figures of a run from its saved series")
+    plot.add_argument("outdir", type=Path, metavar="OUTDIR")
+    plot.set_defaults(command=_plot)
 
     materials = commands.add_parser("materials", help="list the built-in material library")
     materials.add_argument("--csv", action="store_true", help="plain CSV instead of a table")

@@ -313,6 +313,8 @@ class Outputs(_Model):
     fields: bool = True
     """XDMF fields for ParaView."""
     field_every: int = Field(1, ge=1)
+    figures: bool = True
+    """PNG and SVG plots of the series under figures/ at the end of the run."""
 
 
 class Solver(_Model):

@@ -8,12 +8,14 @@ summary records the failure.
 """
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
 from chemomech.dolfinx_compat import MPI
 from chemomech.errors import SolverFailure
 from chemomech.output.fields import FieldWriter
+from chemomech.output.figures import write_figures
 from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.series import SeriesWriter
 from chemomech.solve.observe import StepObserver
@@ -37,6 +39,14 @@ def _mesh_summary(sim) -> dict:
         "displacement_dofs": space.dofmap.index_map.size_global * space.dofmap.index_map_bs,
         "element_degree": sim.case.solver.element_degree,
     }
+
+
+def _draw_figures(outdir: Path, title: str) -> None:
+    """Plot the series; a plotting problem is a warning, never a lost run."""
+    try:
+        write_figures(outdir, title)
+    except Exception as err:  # noqa: BLE001 - the results themselves are safe on disk
+        print(f"warning: figures not written: {err}", file=sys.stderr)
 
 
 def run_case(
@@ -93,6 +103,8 @@ def run_case(
         }
         if comm.rank == 0:
             write_json_atomic(outdir / "summary.json", summary)
+            if case.outputs.figures:
+                _draw_figures(outdir, case.name)
         if report is not None:
             report(f"{summary['status']} in {summary['wall_time_s']:.1f} s: {summary['steps']} steps, "
                    f"{summary['newton_iterations']} Newton, {summary['krylov_iterations']} Krylov iterations")

@@ -1,0 +1,94 @@
+"""Figures of a run from its ``series.csv`` (matplotlib, off-screen).
+
+Written by rank 0 at the end of every run (also a failed one) and by
+``chemomech plot OUTDIR`` from saved results, as PNG and SVG under
+``OUTDIR/figures/``:
+
+* ``signals_vs_time``: the cell signals (load-cell pressure, dilatometer
+  thickness change, lithiation) against time;
+* ``signals_vs_capacity``: the same against capacity per gram of sulfur;
+* ``stress_vs_time``: per region max σ1, min σ3 and max von Mises stress.
+"""
+
+import json
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from chemomech.output.series import read_series  # noqa: E402
+
+SIGNALS = ("stack_pressure [MPa]", "thickness_change [um]", "lithiation [-]")
+STRESSES = ("sigma1_max [MPa]", "sigma3_min [MPa]", "von_mises_max [MPa]")
+FORMATS = ("png", "svg")
+
+
+def _save(figure, directory: Path, name: str) -> list[Path]:
+    paths = []
+    for extension in FORMATS:
+        path = directory / f"{name}.{extension}"
+        figure.savefig(path, dpi=150, bbox_inches="tight")
+        paths.append(path)
+    plt.close(figure)
+    return paths
+
+
+def _signals(series: dict, x_column: str, title: str):
+    columns = [c for c in SIGNALS if c in series]
+    figure, axes = plt.subplots(len(columns), 1, sharex=True, figsize=(6.5, 2.2 * len(columns)), squeeze=False)
+    for axis, column in zip(axes[:, 0], columns, strict=True):
+        axis.plot(series[x_column], series[column], marker=".", lw=1.2)
+        axis.set_ylabel(column.replace("_", " "))
+        axis.grid(alpha=0.3)
+        if np.ptp(series[column]) < 1e-9:  # zero to solver tolerance (e.g. thickness at constant gap)
+            axis.set_ylim(-1, 1)
+    axes[-1, 0].set_xlabel(x_column.replace("_", " "))
+    axes[0, 0].set_title(title)
+    return figure
+
+
+def _regions(series: dict) -> list[str]:
+    suffix = "_" + STRESSES[0]
+    return [c[: -len(suffix)] for c in series if c.endswith(suffix)]
+
+
+def _stresses(series: dict, title: str):
+    regions = _regions(series)
+    figure, axes = plt.subplots(len(STRESSES), 1, sharex=True, figsize=(6.5, 2.4 * len(STRESSES)), squeeze=False)
+    for axis, quantity in zip(axes[:, 0], STRESSES, strict=True):
+        for region in regions:
+            axis.plot(series["time [h]"], series[f"{region}_{quantity}"], marker=".", lw=1.2, label=region)
+        axis.set_ylabel(quantity.replace("_", " "))
+        axis.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes[-1, 0].set_xlabel("time [h]")
+    axes[0, 0].set_title(title)
+    return figure
+
+
+def _case_name(outdir: Path) -> str:
+    summary = outdir / "summary.json"
+    if summary.is_file():
+        return json.loads(summary.read_text()).get("case") or outdir.name
+    return outdir.name
+
+
+def write_figures(outdir: Path, title: str | None = None) -> list[Path]:
+    """Draw every figure of the run in ``outdir``; return the files written.
+
+    The title defaults to the case name recorded in ``summary.json``.
+    """
+    outdir = Path(outdir)
+    series = read_series(outdir / "series.csv")
+    if not series:
+        return []
+    title = title or _case_name(outdir)
+    directory = outdir / "figures"
+    directory.mkdir(exist_ok=True)
+    written = _save(_signals(series, "time [h]", title), directory, "signals_vs_time")
+    written += _save(_signals(series, "capacity [mAh/g_S]", title), directory, "signals_vs_capacity")
+    written += _save(_stresses(series, title), directory, "stress_vs_time")
+    return written
