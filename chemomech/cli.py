@@ -95,9 +95,12 @@ def _plot(args: argparse.Namespace) -> int:
         print(f"{args.outdir}: no series.csv here; expected the output directory of a run", file=sys.stderr)
         return 2
     from chemomech.output.figures import write_figures
+    from chemomech.output.report import write_report
 
     for path in write_figures(args.outdir):
         print(path)
+    if (args.outdir / "summary.json").is_file():
+        print(write_report(args.outdir))
     return 0
 
 
@@ -145,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("schema", help="print the JSON Schema of case files").set_defaults(command=_schema)
 
-    plot = commands.add_parser("plot", help="redraw the figures of a run from its saved series")
+    plot = commands.add_parser("plot", help="redraw the figures and report of a run from its saved results")
     plot.add_argument("outdir", type=Path, metavar="OUTDIR")
     plot.set_defaults(command=_plot)
 

@@ -314,7 +314,7 @@ class Outputs(_Model):
     """XDMF fields for ParaView."""
     field_every: int = Field(1, ge=1)
     figures: bool = True
-    """PNG and SVG plots of the series under figures/ at the end of the run."""
+    """PNG and SVG plots of the series under figures/ and report.html at the end of the run."""
 
 
 class Solver(_Model):

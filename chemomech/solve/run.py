@@ -16,6 +16,7 @@ from chemomech.dolfinx_compat import MPI
 from chemomech.errors import SolverFailure
 from chemomech.output.fields import FieldWriter
 from chemomech.output.figures import write_figures
+from chemomech.output.report import write_report
 from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.series import SeriesWriter
 from chemomech.solve.observe import StepObserver
@@ -41,12 +42,13 @@ def _mesh_summary(sim) -> dict:
     }
 
 
-def _draw_figures(outdir: Path, title: str) -> None:
-    """Plot the series; a plotting problem is a warning, never a lost run."""
+def _draw_figures_and_report(outdir: Path, title: str) -> None:
+    """Plot the series and write the report; a problem here is a warning, never a lost run."""
     try:
         write_figures(outdir, title)
+        write_report(outdir)
     except Exception as err:  # noqa: BLE001 - the results themselves are safe on disk
-        print(f"warning: figures not written: {err}", file=sys.stderr)
+        print(f"warning: figures or report not written: {err}", file=sys.stderr)
 
 
 def run_case(
@@ -104,7 +106,7 @@ def run_case(
         if comm.rank == 0:
             write_json_atomic(outdir / "summary.json", summary)
             if case.outputs.figures:
-                _draw_figures(outdir, case.name)
+                _draw_figures_and_report(outdir, case.name)
         if report is not None:
             report(f"{summary['status']} in {summary['wall_time_s']:.1f} s: {summary['steps']} steps, "
                    f"{summary['newton_iterations']} Newton, {summary['krylov_iterations']} Krylov iterations")
