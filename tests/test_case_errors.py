@@ -54,6 +54,22 @@ MALFORMED = [
     param("empty_file", "", (None, "", "empty")),
     param("comments_only", "# nothing here\n", (None, "", "empty")),
     param("top_level_list", "- geometry\n- fixture\n", (1, "", "top level, got a list")),
+    # found by tests/test_case_fuzz.py: each raised something other than CaseError, or hung
+    param(
+        "yaml_alias_bomb",
+        "a0: &a0 [lol, lol]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 30)),
+        (None, "", "more than 100000 values once its aliases are expanded"),
+    ),
+    param("yaml_nested_too_deep", "geometry: " + "[" * 400 + "]" * 400 + "\n", (None, "", "nested too deeply")),
+    param("yaml_nested_deep", "geometry: " + "[" * 150 + "]" * 150 + "\n", (None, "", "nested more than 100 levels")),
+    param("yaml_mapping_as_key", BASE + "!!python/object:object {}: 1\n", (1, "", "keys must be text")),
+    param("yaml_unhashable_key", BASE + "? {a: [1]}\n: 2\n", (None, "", "invalid YAML: a key that cannot be used")),
+    param("yaml_control_character", BASE + "solver: {}\x08\n", (13, "", "unacceptable character #x0008")),
+    param(
+        "yaml_duplicate_key_multiline_value",
+        BASE + "fixture: |\n  two\n  lines\n",
+        (13, "", 'duplicate key "fixture" with value "two lines'),
+    ),
     # unknown keys, with suggestions
     param("unknown_top_key", BASE + "solverr: {}\n", (13, "solverr", "unknown key 'solverr'; did you mean 'solver'?")),
     param(

@@ -9,11 +9,17 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 
 from chemomech.case.errors import CaseError, Problem
 from chemomech.case.explain import explain
 from chemomech.case.overrides import apply_overrides
 from chemomech.case.schema import Case
+
+
+def _one_line(message: str) -> str:
+    """A YAML error message on one line (ruamel quotes values with their newlines)."""
+    return " ".join(message.split())
 
 
 def _read_yaml(text: str, file: str) -> Any:
@@ -24,21 +30,61 @@ def _read_yaml(text: str, file: str) -> Any:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         context = f" ({err.context})" if err.context else ""
-        raise CaseError([Problem(file, line, "", f"invalid YAML: {err.problem}{context}")]) from None
+        raise CaseError([Problem(file, line, "", _one_line(f"invalid YAML: {err.problem}{context}"))]) from None
+    except ReaderError as err:  # a control character; no mark, only a position
+        line = text.count("\n", 0, err.position) + 1
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        message = f"invalid YAML: unacceptable character #x{code:04x}: {err.reason}"
+        raise CaseError([Problem(file, line, "", message)]) from None
     except YAMLError as err:
-        raise CaseError([Problem(file, None, "", f"invalid YAML: {err}")]) from None
+        raise CaseError([Problem(file, None, "", _one_line(f"invalid YAML: {err}"))]) from None
+    except TypeError as err:  # ruamel hashes a complex key such as ``? {a: [1]}`` and fails
+        raise CaseError([Problem(file, None, "", f"invalid YAML: a key that cannot be used ({err})")]) from None
+    except RecursionError:  # ruamel's parser and composer recurse once per nesting level
+        raise CaseError([Problem(file, None, "", "invalid YAML: lists or mappings nested too deeply")]) from None
 
 
-def _plain(node: Any) -> Any:
-    """The tree as plain dicts, lists and Python scalars (ruamel types dropped)."""
+_MAX_DEPTH = 100
+_MAX_VALUES = 100_000
+
+
+class _Unplain(Exception):
+    """A tree that cannot be made plain: aliases that loop or expand too far, or nesting too deep."""
+
+
+def _plain(node: Any, count: list[int] | None = None, parents: tuple = ()) -> Any:
+    """The tree as plain dicts, lists and Python scalars (ruamel types dropped).
+
+    Aliases are expanded, so the tree is bounded: raises _Unplain beyond
+    _MAX_DEPTH levels, beyond _MAX_VALUES values, or for an alias inside itself.
+    """
+    count = [0] if count is None else count
+    count[0] += 1
+    if count[0] > _MAX_VALUES:
+        raise _Unplain(f"the case has more than {_MAX_VALUES} values once its aliases are expanded")
+    if isinstance(node, (Mapping, list)):
+        if any(node is parent for parent in parents):
+            raise _Unplain("an alias (*name) refers to a list or mapping that contains it")
+        if len(parents) >= _MAX_DEPTH:
+            raise _Unplain(f"lists or mappings nested more than {_MAX_DEPTH} levels deep")
+        parents = (*parents, node)
     if isinstance(node, Mapping):
-        return {_plain(k): _plain(v) for k, v in node.items()}
+        return {_hashable(_plain(k, count, parents)): _plain(v, count, parents) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [_plain(v, count, parents) for v in node]
     for kind in (bool, int, float, str):
         if isinstance(node, kind):
             return kind(node)
     return node
+
+
+def _hashable(key: Any) -> Any:
+    """A plain key usable in a dict: a mapping or list as a key (``? {a: 1}``) becomes a tuple."""
+    if isinstance(key, dict):
+        return tuple((_hashable(k), _hashable(v)) for k, v in key.items())
+    if isinstance(key, (list, tuple)):
+        return tuple(map(_hashable, key))
+    return key
 
 
 def load_case_text(text: str, filename: str = "case.yaml", overrides: Sequence[str] = ()) -> Case:
@@ -53,7 +99,10 @@ def load_case_text(text: str, filename: str = "case.yaml", overrides: Sequence[s
         got = "a list" if isinstance(tree, list) else repr(_plain(tree))
         raise CaseError([Problem(filename, 1, "", f"expected a mapping of case keys at the top level, got {got}")])
     origins, problems = apply_overrides(tree, overrides, filename)
-    data = _plain(tree)
+    try:
+        data = _plain(tree)
+    except _Unplain as err:
+        raise CaseError([*problems, Problem(filename, None, "", str(err))]) from None
     data.setdefault("name", Path(filename).stem)
     try:
         case = Case.model_validate(data)
