@@ -41,6 +41,8 @@ def test_divergence_cuts_back_then_fails_keeping_outputs(mpi_tmp_path):
     assert summary["cutbacks"] == 2
     assert "did not converge" in summary["error"]
     assert (outdir / "fields.xdmf").is_file()
+    log = (outdir / "run.log").read_text()
+    assert log.count("WARNING cut-back") == 2 and log.rstrip().endswith("2 cut-backs")
 
 
 def test_cutback_recovers_from_a_step_too_large(mpi_tmp_path):
@@ -49,5 +51,10 @@ def test_cutback_recovers_from_a_step_too_large(mpi_tmp_path):
     summary = run_case(load_case_text(text), mpi_tmp_path / "out")
     assert summary["status"] == "completed"
     assert summary["cutbacks"] >= 1
+    assert len(summary["warnings"]) == summary["cutbacks"]
+    log = (mpi_tmp_path / "out" / "run.log").read_text()
+    assert log.count("WARNING cut-back") == summary["cutbacks"]
+    assert "residual norms [N]" in log
+    assert "cut back the step" in (mpi_tmp_path / "out" / "report.html").read_text()
     series = read_series(mpi_tmp_path / "out" / "series.csv")
     assert series["lithiation [-]"][-1] == pytest.approx(1.0)

@@ -42,6 +42,8 @@ def _read_yaml(text: str, file: str) -> Any:
         raise CaseError([Problem(file, None, "", f"invalid YAML: a key that cannot be used ({err})")]) from None
     except RecursionError:  # ruamel's parser and composer recurse once per nesting level
         raise CaseError([Problem(file, None, "", "invalid YAML: lists or mappings nested too deeply")]) from None
+    except Exception as err:  # noqa: BLE001 - e.g. a 10 000-digit integer, an unknown %YAML version
+        raise CaseError([Problem(file, None, "", _one_line(f"invalid YAML: {err}"))]) from None
 
 
 _MAX_DEPTH = 100

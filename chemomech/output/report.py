@@ -71,7 +71,7 @@ def warnings(summary: dict) -> list[str]:
     if summary.get("status") != "completed":
         found.append(f"The run did not complete ({summary.get('status')}): {summary.get('error', '')}")
     if summary.get("cutbacks"):
-        found.append(f"The solver cut back the step {summary['cutbacks']} time(s).")
+        found.append(f"The solver cut back the step {summary['cutbacks']} time(s); see run.log.")
     return found
 
 

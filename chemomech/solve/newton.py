@@ -20,6 +20,7 @@ class SolveStats:
     reason: int
     newton_iterations: int
     krylov_iterations: int
+    residual_norms: tuple[float, ...]  # ‖R‖ at each Newton iterate
 
 
 def petsc_options(settings, force_scale: float) -> dict:
@@ -99,10 +100,13 @@ class NewtonSolver:
         if settings.linear_solver == "gamg":
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
             self.problem.A.setNearNullSpace(nullspace)
+        self._norms: list[float] = []
+        self.problem.solver.setMonitor(lambda snes, iteration, norm: self._norms.append(norm))
 
     def solve(self) -> SolveStats:
         """Run Newton from the current u; u holds the last iterate on failure."""
         snes = self.problem.solver
+        self._norms.clear()
         self.problem.solve()
         reason = snes.getConvergedReason()
         return SolveStats(
@@ -110,4 +114,5 @@ class NewtonSolver:
             reason=reason,
             newton_iterations=snes.getIterationNumber(),
             krylov_iterations=snes.getLinearSolveIterations(),
+            residual_norms=tuple(self._norms),
         )

@@ -28,14 +28,17 @@ def _progress_line(row: dict) -> str:
 class StepObserver:
     """Turns each converged state into a series row and, periodically, fields."""
 
-    def __init__(self, sim, series, field_writer, field_every: int, report=None):
+    def __init__(self, sim, series, field_writer, field_every: int, log, announce):
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
         self.sensors = sim.sensors
         self.series = series
         self.field_writer = field_writer
         self.field_every = field_every
-        self.report = report
+        self.log = log
+        self.announce = announce  # a line for run.log and, with progress on, the terminal
+        self._warnings = sim.stepper.warnings
+        self._warned = 0
         weight, dx = model.weight, model.dx
         self._active_xi = dolfinx.fem.form(fields.active_fraction * fields.xi * weight * dx)
         self._active_volume = dolfinx.fem.form(fields.active_fraction * weight * dx)
@@ -87,5 +90,17 @@ class StepObserver:
         self.newton_iterations += newton
         self.krylov_iterations += krylov
         self.last_row = row
-        if self.report is not None:
-            self.report(_progress_line(row))
+        self._log(_progress_line(row), stats)
+
+    def flush_warnings(self) -> None:
+        """Announce the warnings raised since the last call."""
+        for warning in self._warnings[self._warned :]:
+            self.announce(f"WARNING {warning}")
+        self._warned = len(self._warnings)
+
+    def _log(self, progress: str, stats) -> None:
+        """Warnings raised since the last step, then this step's line and residuals."""
+        self.flush_warnings()
+        self.announce(progress)
+        if stats is not None and stats.residual_norms:
+            self.log.line("      residual norms [N]: " + " ".join(f"{n:.3e}" for n in stats.residual_norms))

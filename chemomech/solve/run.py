@@ -10,6 +10,7 @@ summary records the failure.
 import shutil
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from chemomech.dolfinx_compat import MPI
@@ -17,6 +18,7 @@ from chemomech.errors import SolverFailure
 from chemomech.output.fields import FieldWriter
 from chemomech.output.figures import write_figures
 from chemomech.output.report import write_report
+from chemomech.output.runlog import RunLog
 from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.series import SeriesWriter
 from chemomech.solve.observe import StepObserver
@@ -40,6 +42,13 @@ def _mesh_summary(sim) -> dict:
         "displacement_dofs": space.dofmap.index_map.size_global * space.dofmap.index_map_bs,
         "element_degree": sim.case.solver.element_degree,
     }
+
+
+def _announce(log, report, text: str) -> None:
+    """A line for run.log and, with progress on, the terminal."""
+    log.line(text)
+    if report is not None:
+        report(text)
 
 
 def _draw_figures_and_report(outdir: Path, title: str) -> None:
@@ -67,47 +76,66 @@ def run_case(
     series = SeriesWriter(outdir / "series.csv", comm)
     fields = FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses) if case.outputs.fields else None
     report = print if progress and comm.rank == 0 else None
-    observer = StepObserver(sim, series, fields, case.outputs.field_every, report=report)
-    if report is not None:
-        mesh = _mesh_summary(sim)
-        report(f"{case.name}: {mesh['kind']}, {mesh['cells']} cells, {mesh['displacement_dofs']} dofs, "
-               f"{comm.size} rank(s), {len(sim.schedule)} targets -> {outdir}")
+    log = RunLog(outdir / "run.log", comm)
+    announce = partial(_announce, log, report)
+    observer = StepObserver(sim, series, fields, case.outputs.field_every, log, announce)
+    mesh = _mesh_summary(sim)
+    announce(
+        f"{case.name}: {mesh['kind']}, {mesh['cells']} cells, {mesh['displacement_dofs']} dofs, "
+        f"{comm.size} rank(s), {len(sim.schedule)} targets -> {outdir}",
+    )
     summary = {
         "case": case.name,
         "case_file": str(case_path) if case_path is not None else None,
         "status": "running",
         **environment(comm),
         "versions": package_versions(),
-        "mesh": _mesh_summary(sim),
+        "mesh": mesh,
         "materials": {region: material.describe() for region, material in sim.materials.items()},
     }
-    try:
-        observer.record(sim.initial, None)
-        for state, stats in sim.run_schedule():
-            observer.record(state, stats)
-        summary["status"] = "completed"
-    except SolverFailure as failure:
-        summary["status"] = "failed"
-        summary["error"] = str(failure)
-        raise
-    finally:
+    def finish() -> None:
+        """Close the outputs and write the summary: collective, on every rank."""
+        observer.flush_warnings()
         series.close()
         if fields is not None:
             fields.close()
-        summary |= {
-            "setup_time_s": comm.allreduce(setup_time, op=MPI.MAX),
-            "wall_time_s": comm.allreduce(time.perf_counter() - wall_start, op=MPI.MAX),
-            "steps": observer.steps,
-            "newton_iterations": observer.newton_iterations,
-            "krylov_iterations": observer.krylov_iterations,
-            "cutbacks": sim.stepper.cutbacks,
-            "final": observer.last_row,
-        }
+        summary.update(
+            setup_time_s=comm.allreduce(setup_time, op=MPI.MAX),
+            wall_time_s=comm.allreduce(time.perf_counter() - wall_start, op=MPI.MAX),
+            steps=observer.steps,
+            newton_iterations=observer.newton_iterations,
+            krylov_iterations=observer.krylov_iterations,
+            cutbacks=sim.stepper.cutbacks,
+            warnings=sim.stepper.warnings,
+            final=observer.last_row,
+        )
         if comm.rank == 0:
             write_json_atomic(outdir / "summary.json", summary)
             if case.outputs.figures:
                 _draw_figures_and_report(outdir, case.name)
-        if report is not None:
-            report(f"{summary['status']} in {summary['wall_time_s']:.1f} s: {summary['steps']} steps, "
-                   f"{summary['newton_iterations']} Newton, {summary['krylov_iterations']} Krylov iterations")
+        announce(
+            f"{summary['status']} in {summary['wall_time_s']:.1f} s: {summary['steps']} steps, "
+            f"{summary['newton_iterations']} Newton, {summary['krylov_iterations']} Krylov iterations, "
+            f"{summary['cutbacks']} cut-backs",
+        )
+        log.close()
+        comm.barrier()  # every file is complete when run_case returns on any rank
+
+    try:
+        observer.record(sim.initial, None)
+        for state, stats in sim.run_schedule():
+            observer.record(state, stats)
+    except SolverFailure as failure:  # raised on every rank together
+        summary["status"] = "failed"
+        summary["error"] = str(failure)
+        finish()
+        raise
+    except BaseException:
+        # Possibly on this rank alone: close local files only; a collective
+        # call here could wait forever for ranks that will never join it.
+        series.close()
+        log.close()
+        raise
+    summary["status"] = "completed"
+    finish()
     return summary

@@ -43,6 +43,7 @@ class Stepper:
         self._converged = model.u.x.array.copy()
         self._increment = None  # (u_n − u_{n−1}, Δλ_prev), same stage only
         self.cutbacks = 0
+        self.warnings: list[str] = []  # what a reader of the results should know
         self._force_scale = model.force_scale(fields.max_youngs_modulus)
 
     def _solver(self, stage: str) -> NewtonSolver:
@@ -94,6 +95,10 @@ class Stepper:
                     f"({goal.label}) after {depth} cut-backs (SNES reason {stats.reason})"
                 )
             self.cutbacks += 1
+            self.warnings.append(
+                f"cut-back: Newton failed towards t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
+                f"({goal.label}, SNES reason {stats.reason}); step halved"
+            )
             pending.append((_midpoint(self.state, goal), depth + 1))
 
     def _commit(self, goal: Target) -> None:
