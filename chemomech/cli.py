@@ -46,14 +46,24 @@ def summary(case: Case) -> str:
     )
 
 
+def _load(args: argparse.Namespace, rank: int) -> Case | None:
+    """The validated case, or None after rank 0 printed the problems.
+
+    Every rank validates the same file, so every rank gets the same answer.
+    """
+    try:
+        return load_case(args.case, args.set)
+    except CaseError as err:
+        if rank == 0:
+            print(err, file=sys.stderr)
+        return None
+
+
 def _check(args: argparse.Namespace) -> int:
     comm = _world()
     rank = comm.rank if comm is not None else 0
-    try:
-        case = load_case(args.case, args.set)
-    except CaseError as err:  # identical on every rank
-        if rank == 0:
-            print(err, file=sys.stderr)
+    case = _load(args, rank)
+    if case is None:
         return 2
     if rank == 0:
         print(f"ok: {summary(case)}")
@@ -63,11 +73,8 @@ def _check(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     comm = _world()
     rank, size = (comm.rank, comm.size) if comm is not None else (0, 1)
-    try:
-        case = load_case(args.case, args.set)
-    except CaseError as err:  # identical on every rank
-        if rank == 0:
-            print(err, file=sys.stderr)
+    case = _load(args, rank)
+    if case is None:
         return 2
     outdir = args.output if args.output is not None else Path("results") / case.name
     try:
