@@ -65,7 +65,7 @@ def test_growth_matched_stretch_is_stress_free(law):
     """F = g·I with growth g: zero energy and zero stress for either law."""
     mesh, u = affine("3d")
     g = 1 + ALPHA
-    model = law(mu=1.0e9, lmbda=2.0e9, g=dolfinx.fem.Constant(mesh, g))
+    model = law(mu=1.0e9, lmbda=2.0e9, Fg=g * ufl.Identity(3))
     H = ufl.grad(u)
     assert abs(integrate(mesh, model.energy(H))) < 1e-6
     P = model.first_piola(H)
@@ -76,7 +76,7 @@ def test_neo_hookean_energy_carries_the_growth_jacobian():
     """W = Jg ψ(Fe): for F = s·I the energy is g³ ψ(s/g), checked against the formula."""
     mesh, u = affine("3d")
     g, mu, lmbda = 1.1, 1.0e9, 2.0e9
-    model = NeoHookeanGrowth(mu=mu, lmbda=lmbda, g=dolfinx.fem.Constant(mesh, g))
+    model = NeoHookeanGrowth(mu=mu, lmbda=lmbda, Fg=dolfinx.fem.Constant(mesh, g) * ufl.Identity(3))
     s = (1 + ALPHA) / g
     expected = g**3 * (mu / 2 * (3 * s**2 - 3) - mu * np.log(s**3) + lmbda / 2 * np.log(s**3) ** 2)
     assert integrate(mesh, model.energy(ufl.grad(u))) / volume(mesh) == pytest.approx(expected, rel=1e-12)

@@ -1,8 +1,9 @@
-"""Stored-energy functions with isotropic growth, written on 3×3 tensors.
+"""Stored-energy functions with growth, written on 3×3 tensors.
 
 Both laws take the displacement gradient H (3×3, see kinematics) and the
-growth stretch g (Fg = g·I, Jg = g³) as UFL expressions, so one law serves
-plane strain, axisymmetry and 3D.
+growth (inelastic) deformation gradient Fg (3×3: g·I for swelling, with an
+axial factor for a plating anode, see material_fields) as UFL expressions,
+so one law serves plane strain, axisymmetry and 3D.
 """
 
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ class NeoHookeanGrowth:
 
     Energy per reference volume (physics.md sections 2–3)::
 
-        W  = Jg · ψ(Fe),   Fe = F / g,   Jg = g³
+        W  = Jg · ψ(Fe),   Fe = F · Fg⁻¹,   Jg = det Fg
         ψ  = μ/2 (tr Ce − 3) − μ ln Je + λ/2 (ln Je)²,   Ce = Feᵀ Fe,  Je = det Fe
 
     The first Piola stress is P = ∂W/∂F, the Cauchy stress σ = P Fᵀ / J.
@@ -24,11 +25,11 @@ class NeoHookeanGrowth:
 
     mu: object
     lmbda: object
-    g: object
+    Fg: object
 
     def energy(self, H):
         F = ufl.Identity(3) + H
-        Fe = F / self.g
+        Fe = F * ufl.inv(self.Fg)
         Je = ufl.det(Fe)
         Ce = Fe.T * Fe
         psi = (
@@ -36,7 +37,7 @@ class NeoHookeanGrowth:
             - self.mu * ufl.ln(Je)
             + self.lmbda / 2 * ufl.ln(Je) ** 2
         )
-        return self.g**3 * psi
+        return ufl.det(self.Fg) * psi
 
     def first_piola(self, H):
         F = ufl.variable(ufl.Identity(3) + H)
@@ -49,18 +50,18 @@ class NeoHookeanGrowth:
 
 @dataclass(frozen=True)
 class LinearElasticEigenstrain:
-    """Small-strain isotropic elasticity with the swelling eigenstrain ε* = g − 1.
+    """Small-strain isotropic elasticity with the growth eigenstrain ε* = sym(Fg) − I.
 
-    W = λ/2 tr(ε − ε* I)² + μ (ε − ε* I):(ε − ε* I), σ = ∂W/∂ε, and
+    W = λ/2 tr(ε − ε*)² + μ (ε − ε*):(ε − ε*), σ = ∂W/∂ε, and
     P = σ = Cauchy stress (no distinction at small strain).
     """
 
     mu: object
     lmbda: object
-    g: object
+    Fg: object
 
     def _elastic_strain(self, H):
-        return ufl.sym(H) - (self.g - 1) * ufl.Identity(3)
+        return ufl.sym(H) - (ufl.sym(self.Fg) - ufl.Identity(3))
 
     def energy(self, H):
         e = self._elastic_strain(H)

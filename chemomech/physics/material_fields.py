@@ -11,6 +11,7 @@ volume fraction and ΔV(ξ) the active phase's volume change.
 """
 
 import numpy as np
+import ufl
 
 from chemomech.dolfinx_compat import dolfinx
 
@@ -24,6 +25,8 @@ class MaterialFields:
         self.mu = dolfinx.fem.Function(space, name="shear_modulus")
         self.lmbda = dolfinx.fem.Function(space, name="lame_lambda")
         self.g = dolfinx.fem.Function(space, name="growth_stretch")
+        self.axial_growth = dolfinx.fem.Function(space, name="axial_growth_stretch")
+        self.axial_growth.x.array[:] = 1.0
         self.xi = dolfinx.fem.Function(space, name="lithiation")
         self.active_fraction = dolfinx.fem.Function(space, name="active_fraction")
         self.materials = materials
@@ -47,6 +50,17 @@ class MaterialFields:
             self.xi.x.array[cells] = xi if material.active_fraction > 0 else 0.0
         for field in (self.mu, self.lmbda, self.g, self.xi):
             field.x.scatter_forward()
+
+    def growth_tensor(self, axial: int):
+        """Fg = g · (I + (a − 1) e_z ⊗ e_z), diagonal in the 3×3 model basis.
+
+        g is the isotropic swelling stretch and a the extra stretch along the
+        stack axis (index ``axial`` of the 3×3 basis) of a layer whose volume
+        change goes into its thickness (plating or stripping Li, physics.md
+        section 5); a = 1 everywhere else.
+        """
+        stretches = [self.g * (self.axial_growth if i == axial else 1) for i in range(3)]
+        return ufl.as_tensor([[stretches[i] if i == j else 0 for j in range(3)] for i in range(3)])
 
     @property
     def max_youngs_modulus(self) -> float:

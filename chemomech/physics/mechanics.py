@@ -49,7 +49,7 @@ class MechanicsModel:
         self.ds = ufl.Measure(
             "ds", domain=mesh, subdomain_data=domain.facet_tags, metadata={"quadrature_degree": 2 * degree}
         )
-        self.law = LAWS[kinematics](fields.mu, fields.lmbda, fields.g)
+        self.law = LAWS[kinematics](fields.mu, fields.lmbda, fields.growth_tensor(self.axial))
         self.H = displacement_gradient(self.u, self.kind)
         energy = self.law.energy(self.H) * self.weight * self.dx
         self.internal_residual = ufl.derivative(energy, self.u, self.test)
