@@ -8,13 +8,26 @@ keeps the exact field of each problem so the loader can point at its line.
 from __future__ import annotations
 
 import difflib
+import math
 from itertools import pairwise
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chemomech.case.units import CRate, Length, Modulus, Pressure, SpecificCapacity, Stiffness, Time, value_error
+from chemomech.case.units import (
+    CRate,
+    InversePressure,
+    Length,
+    Modulus,
+    Pressure,
+    Rate,
+    SpecificCapacity,
+    Stiffness,
+    Stress,
+    Time,
+    value_error,
+)
 
 Loc = tuple[str | int, ...]
 Dimension = Literal["plane_strain", "axisymmetric", "3d"]
@@ -46,6 +59,12 @@ def _builtin_names() -> list[str]:
     from chemomech.materials.builtin import builtin_materials
 
     return list(builtin_materials())
+
+
+def _builtin_creeps(name: str | None) -> bool:
+    from chemomech.materials.builtin import builtin_materials
+
+    return name is not None and name in builtin_materials() and builtin_materials()[name].creep is not None
 
 
 class _Model(BaseModel):
@@ -178,6 +197,57 @@ class LithiatedModuli(_Model):
     poisson_ratio: PoissonRatio
 
 
+class Compaction(_Model):
+    """Pressure-dependent compaction of a pressed powder (cap plasticity, porosity as state).
+
+    Unset parameters take the library values (``chemomech materials``):
+    Heckel's k and A from the Li2S-P2S5 compaction curve, M and p_t placeholders.
+    """
+
+    initial_porosity: Annotated[float, Field(gt=0, lt=1)] | None = None
+    """Porosity of the layer as built; or give fabrication_pressure."""
+    fabrication_pressure: Stress | None = None
+    """Die pressure the layer was pressed at: initial porosity exp(-(k P + A))."""
+    heckel_slope: InversePressure | None = None
+    """k in ln(1/porosity) = k P + A."""
+    heckel_intercept: float | None = None
+    """A in ln(1/porosity) = k P + A."""
+    critical_state_slope: Annotated[float, Field(gt=0)] | None = None
+    """M: ratio q/p of the critical-state line."""
+    tensile_strength: Pressure | None = None
+    """p_t: the cap reaches into tension down to p = -p_t."""
+
+    @model_validator(mode="after")
+    def _initial_state(self) -> Compaction:
+        given = [f for f in ("initial_porosity", "fabrication_pressure") if getattr(self, f) is not None]
+        if len(given) != 1:
+            what = "not both" if given else "one is required"
+            _report([(("initial_porosity",), f"give either initial_porosity or fabrication_pressure, {what}")])
+        if self.initial_porosity is not None:
+            from chemomech.materials.inelastic import compaction_defaults
+
+            intercept = self.heckel_intercept
+            if intercept is None:
+                intercept = compaction_defaults()["heckel_intercept"][0]
+            if self.initial_porosity >= math.exp(-intercept):
+                msg = f"expected below exp(-A) = {math.exp(-intercept):.3g} (zero-pressure porosity of the Heckel law)"
+                _report([(("initial_porosity",), f"{msg}, got {self.initial_porosity:g}")])
+        return self
+
+
+class Creep(_Model):
+    """Power-law creep eps_dot = rate (sigma_eq / stress)^exponent, with an optional yield stress.
+
+    Unset parameters come from the base material (Li_metal: the library).
+    """
+
+    reference_rate: Rate | None = None
+    reference_stress: Stress | None = None
+    exponent: Annotated[float, Field(ge=1)] | None = None
+    yield_stress: Stress | None = None
+    """Rate-independent limit on the von Mises stress; null: none."""
+
+
 class MaterialSpec(_Model):
     """A material defined in the case file, from scratch or from a built-in."""
 
@@ -189,6 +259,10 @@ class MaterialSpec(_Model):
     """Volume fraction of the active S/Li2S phase; scales the swelling."""
     swelling: Swelling | None = None
     lithiated: LithiatedModuli | None = None
+    compaction: Compaction | None = None
+    """The material is a pressed powder that compacts under pressure."""
+    creep: Creep | Literal[False] | None = None
+    """The material creeps (default for Li_metal); false: elastic."""
 
     @field_validator("base")
     @classmethod
@@ -200,10 +274,22 @@ class MaterialSpec(_Model):
 
     @model_validator(mode="after")
     def _complete(self) -> MaterialSpec:
+        problems: list[tuple[Loc, str]] = []
         if self.base is None:
             missing = [f for f in ("youngs_modulus", "poisson_ratio") if getattr(self, f) is None]
-            _report([((f,), "required field is missing (a material without 'base' needs it)") for f in missing])
+            problems += [((f,), "required field is missing (a material without 'base' needs it)") for f in missing]
+        if isinstance(self.creep, Creep) and not _builtin_creeps(self.base):
+            missing = [f for f in ("reference_rate", "reference_stress", "exponent") if getattr(self.creep, f) is None]
+            problems += [(("creep", f), "required field is missing (the base material does not creep)") for f in missing]
+        if self.compaction is not None and self.creeps:
+            problems.append((("compaction",), "a material either compacts or creeps, not both (set creep: false)"))
+        _report(problems)
         return self
+
+    @property
+    def creeps(self) -> bool:
+        """Whether the material creeps: a creep block, or a creeping base without creep: false."""
+        return isinstance(self.creep, Creep) or (self.creep is None and _builtin_creeps(self.base))
 
 
 class Mechanics(_Model):
@@ -361,5 +447,15 @@ class Case(_Model):
         for loc, name in self.geometry.material_fields().items():
             if name not in known:
                 problems.append((("geometry", *loc), unknown_name("material", name, known)))
+            elif self.mechanics.kinematics != "finite_strain" and self._inelastic(name):
+                msg = f"material {name!r} {self._inelastic(name)}, which needs mechanics.kinematics: finite_strain"
+                problems.append((("geometry", *loc), msg))
         _report(problems)
         return self
+
+    def _inelastic(self, name: str) -> str:
+        """'compacts' or 'creeps' for a material of the case with an inelastic law, else ''."""
+        spec = self.materials.get(name)
+        if spec is None:
+            return "creeps" if _builtin_creeps(name) else ""
+        return "compacts" if spec.compaction is not None else "creeps" if spec.creeps else ""

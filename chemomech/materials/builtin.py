@@ -4,7 +4,8 @@ Every library material with a Young's modulus and a Poisson ratio is a
 non-swelling built-in, except ``sulfur`` and ``Li2S``: these are the two ends
 of the active S <-> Li2S phase (active fraction 1), with the sulfur moduli at
 xi = 0, the Li2S moduli at xi = 1 and beta = (Li2S volume ratio to S) - 1 =
-0.787. They differ only in name (a Li2S cathode starts at xi = 1).
+0.787. They differ only in name (a Li2S cathode starts at xi = 1). A material
+with creep parameters in the library (``Li_metal``) creeps.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
 
+from chemomech.materials.inelastic import CreepLaw, creep_defaults
 from chemomech.materials.library import Property, default_library
 from chemomech.materials.material import Material, SwellingLaw
 
@@ -26,12 +28,12 @@ def _source(prop: Property) -> str:
 def _elastic(name: str) -> Material:
     props = default_library().get(name)
     E, nu = props["youngs_modulus"], props["poisson_ratio"]
-    return Material(
-        name,
-        youngs_modulus=E.value,
-        poisson_ratio=nu.value,
-        sources={"youngs_modulus": _source(E), "poisson_ratio": _source(nu)},
-    )
+    sources = {"youngs_modulus": _source(E), "poisson_ratio": _source(nu)}
+    creep = creep_defaults(name)
+    if creep is not None:
+        sources |= {f"creep.{key}": source for key, (_, source) in creep.items()}
+        creep = CreepLaw(**{key: value for key, (value, _) in creep.items()})
+    return Material(name, youngs_modulus=E.value, poisson_ratio=nu.value, creep=creep, sources=sources)
 
 
 def _active(name: str) -> Material:

@@ -106,7 +106,17 @@ DATA_FILE = Path(str(files("chemomech.materials") / "data" / "materials.csv"))
 """The packaged copy of ../shared/materials.csv."""
 
 
+INELASTIC_FILE = DATA_FILE.with_name("inelastic.csv")
+"""Parameters of the inelastic laws that materials.csv does not hold, with sources."""
+
+
 @cache
 def default_library() -> Library:
     """The packaged library (read once)."""
     return Library.read(DATA_FILE)
+
+
+@cache
+def inelastic_library() -> Library:
+    """The packaged inelastic-law parameters (read once)."""
+    return Library.read(INELASTIC_FILE)

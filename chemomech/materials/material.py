@@ -9,6 +9,9 @@ fraction and ``dV(xi)`` the relative volume change of the active phase,
 where ``dV = beta xi`` (beta = 0.787 for S -> Li2S) or a piecewise-linear
 table (S8 -> Li2S2 -> Li2S is not linear). The moduli mix linearly,
 E(xi) = (1 - xi) E0 + xi E1, and likewise nu, when lithiated values exist.
+
+A material may also compact (pressed powder) or creep (Li metal); the laws
+are in ``chemomech.materials.inelastic``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from chemomech.materials.inelastic import CompactionLaw, CreepLaw
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,9 @@ class Material:
     """An elastic, possibly swelling material, in SI units.
 
     ``youngs_modulus``/``poisson_ratio`` hold at xi = 0; the ``lithiated_*``
-    values, where given, at xi = 1. ``sources`` names the origin of each
-    field value (the library row, or "case file").
+    values, where given, at xi = 1. At most one of ``compaction`` and
+    ``creep`` is set. ``sources`` names the origin of each field value (the
+    library row, or "case file"; "creep.exponent" for a law's parameter).
     """
 
     name: str
@@ -54,6 +60,8 @@ class Material:
     swelling: SwellingLaw = SwellingLaw()
     lithiated_youngs_modulus: float | None = None
     lithiated_poisson_ratio: float | None = None
+    compaction: CompactionLaw | None = None
+    creep: CreepLaw | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def moduli(self, xi: ArrayLike) -> tuple:

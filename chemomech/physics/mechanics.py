@@ -4,15 +4,21 @@ The residual is the first variation of the stored energy,
 
     R_int(u; v) = d/dε ∫ W(H(u + ε v)) dV,
 
-with dV = w dx (w = 2π r in axisymmetry). Boundary conditions and loads are
-added by the fixture; this module knows nothing about stages or time.
+with dV = w dx (w = 2π r in axisymmetry). In regions with an inelastic law
+(compaction, creep) the residual is written with the stress at fixed
+inelastic state, ∫ P(F, Cp⁻¹(u)) : ∇v dV, where Cp⁻¹(u) is the history at
+quadrature points linearised about the Newton iterate (see
+chemomech.physics.inelastic.state). Boundary conditions and loads are added
+by the fixture; this module knows nothing about stages or time.
 """
 
+import basix
 import ufl
 
 from chemomech.dolfinx_compat import PETSc, dolfinx
-from chemomech.physics.constitutive import LAWS
-from chemomech.physics.kinematics import displacement_gradient, volume_weight
+from chemomech.physics.constitutive import LAWS, NeoHookeanInelastic
+from chemomech.physics.inelastic.state import InelasticState
+from chemomech.physics.kinematics import deformation_gradient, displacement_gradient, volume_weight
 
 
 def default_quadrature_degree(degree: int, kind: str) -> int:
@@ -49,10 +55,42 @@ class MechanicsModel:
         self.ds = ufl.Measure(
             "ds", domain=mesh, subdomain_data=domain.facet_tags, metadata={"quadrature_degree": 2 * degree}
         )
-        self.law = LAWS[kinematics](fields.mu, fields.lmbda, fields.growth_tensor(self.axial))
+        self.quadrature_points, self.quadrature_weights = basix.make_quadrature(mesh.basix_cell(), volume_degree)
+        Fg = fields.growth_tensor(self.axial)
+        self.law = LAWS[kinematics](fields.mu, fields.lmbda, Fg)
         self.H = displacement_gradient(self.u, self.kind)
-        energy = self.law.energy(self.H) * self.weight * self.dx
-        self.internal_residual = ufl.derivative(energy, self.u, self.test)
+        inelastic = {
+            name: (material, domain.cell_tags.find(domain.regions[name]))
+            for name, material in fields.materials.items()
+            if material.compaction is not None or material.creep is not None
+        }
+        if not inelastic:
+            self.inelastic = None
+            energy = self.law.energy(self.H) * self.weight * self.dx
+            self.internal_residual = ufl.derivative(energy, self.u, self.test)
+            return
+        F = deformation_gradient(self.u, self.kind)
+        self.inelastic = InelasticState(mesh, self.u, F, Fg, fields.mu, fields.lmbda, inelastic, volume_degree)
+        self._stress_law = NeoHookeanInelastic(fields.mu, fields.lmbda, Fg, self.inelastic.Cp_inv)
+        linearised = NeoHookeanInelastic(fields.mu, fields.lmbda, Fg, self.inelastic.metric(F))
+        inelastic_tags = tuple(domain.regions[name] for name in inelastic)
+        elastic_tags = tuple(tag for name, tag in domain.regions.items() if name not in inelastic)
+        test_gradient = displacement_gradient(self.test, self.kind)
+        self.internal_residual = (
+            ufl.inner(linearised.first_piola(self.H), test_gradient) * self.weight * self.dx(inelastic_tags)
+        )
+        if elastic_tags:
+            energy = self.law.energy(self.H) * self.weight * self.dx(elastic_tags)
+            self.internal_residual += ufl.derivative(energy, self.u, self.test)
+
+    @property
+    def step_states(self) -> list:
+        """History states the stepper commits and restores (see physics.inelastic.state)."""
+        return [] if self.inelastic is None else [self.inelastic]
+
+    def history_functions(self) -> list:
+        """The committed history Functions at quadrature points (what a checkpoint stores)."""
+        return [f for state in self.step_states for f in state.history_functions()]
 
     def force_scale(self, stress: float) -> float:
         """Norm of the internal-force vector of a uniform hydrostatic stress.
@@ -68,7 +106,13 @@ class MechanicsModel:
         return norm
 
     def cauchy_stress(self):
-        """Cauchy stress σ (3×3 UFL expression) of the current displacement."""
+        """Cauchy stress σ (3×3 UFL expression) of the current displacement and history.
+
+        With history variables it can only be evaluated at the volume
+        quadrature points (``quadrature_points``).
+        """
+        if self.inelastic is not None:
+            return self._stress_law.cauchy(self.H)
         return self.law.cauchy(self.H)
 
     def boundary_dofs(self, boundary: str, component: int):

@@ -3,6 +3,11 @@
 GAMG is given the rigid-body modes of the model as its near-nullspace
 (translations, and rotations about the axes the model can rotate about), and
 keeps its interpolation across Newton steps of one solve.
+
+History states (quadrature-point inelasticity) hook into SNES: before every
+residual evaluation at an iterate x, ``before_residual()`` runs their return
+mapping at u = x, and before every Jacobian ``before_jacobian()`` their
+consistent tangent.
 """
 
 from dataclasses import dataclass
@@ -89,7 +94,7 @@ def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
 class NewtonSolver:
     """One SNES for one residual, set of Dirichlet conditions and solution."""
 
-    def __init__(self, residual, u, bcs, settings, *, prefix: str, force_scale: float):
+    def __init__(self, residual, u, bcs, settings, *, prefix: str, force_scale: float, hooks=()):
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,
@@ -102,6 +107,32 @@ class NewtonSolver:
             self.problem.A.setNearNullSpace(nullspace)
         self._norms: list[float] = []
         self.problem.solver.setMonitor(lambda snes, iteration, norm: self._norms.append(norm))
+        if hooks:
+            self._hook(list(hooks), bcs)
+
+    def _hook(self, hooks: list, bcs) -> None:
+        """Run the hooks at each iterate before SNES assembles the residual or the Jacobian."""
+        problem, u = self.problem, self.problem.u
+        petsc = dolfinx.fem.petsc
+
+        def at_iterate(x):
+            x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+            petsc.assign(x, u)
+
+        def residual(snes, x, b):
+            at_iterate(x)
+            for hook in hooks:
+                hook.before_residual()
+            petsc.assemble_residual(snes, x, b, u, problem.F, problem.J, bcs)
+
+        def jacobian(snes, x, A, P):
+            at_iterate(x)
+            for hook in hooks:
+                hook.before_jacobian()
+            petsc.assemble_jacobian(snes, x, A, P, u, problem.J, problem.preconditioner, bcs)
+
+        problem.solver.setFunction(residual, problem.b)
+        problem.solver.setJacobian(jacobian, problem.A, problem.P_mat)
 
     def solve(self) -> SolveStats:
         """Run Newton from the current u; u holds the last iterate on failure."""

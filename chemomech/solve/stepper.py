@@ -8,6 +8,11 @@ with a SolverFailure, keeping every output written so far.
 
 Predictor: u ← u_n + (Δλ / Δλ_prev)(u_n − u_{n−1}), with λ the preload
 fraction in the preload stage and ξ while cycling.
+
+History states (``model.step_states``: inelasticity at quadrature points)
+start each attempt with ``begin_step(Δt)``, Δt the time to the target (zero
+in the preload), are committed when a step converges and restored with the
+displacement on a cut-back.
 """
 
 from dataclasses import replace
@@ -39,6 +44,7 @@ class Stepper:
         self.support = support
         self.settings = settings
         self.state = initial
+        self.states = model.step_states  # objects with begin_step/commit/restore
         self._solvers = {}
         self._converged = model.u.x.array.copy()
         self._increment = None  # (u_n − u_{n−1}, Δλ_prev), same stage only
@@ -55,6 +61,7 @@ class Stepper:
                 self.settings,
                 prefix=f"chemomech_{stage}_",
                 force_scale=self._force_scale,
+                hooks=self.states,
             )
         return self._solvers[stage]
 
@@ -82,6 +89,8 @@ class Stepper:
             goal, depth = pending[-1]
             self._apply(goal)
             self._predict(goal)
+            for state in self.states:
+                state.begin_step(goal.time - self.state.time)
             stats = self._solver(goal.stage).solve()
             if stats.converged:
                 pending.pop()
@@ -89,6 +98,8 @@ class Stepper:
                 yield goal, stats
                 continue
             self.model.u.x.array[:] = self._converged
+            for state in self.states:
+                state.restore()
             if depth >= self.settings.max_cutbacks:
                 raise SolverFailure(
                     f"Newton did not converge at t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
@@ -107,4 +118,6 @@ class Stepper:
         change = _load_parameter(goal) - _load_parameter(self.state)
         self._increment = (u - self._converged, change) if same_stage and change != 0.0 else None
         self._converged = u.copy()
+        for state in self.states:
+            state.commit()
         self.state = goal
