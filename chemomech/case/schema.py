@@ -418,6 +418,8 @@ class Solver(_Model):
     """Step halvings before a clean failure."""
     max_xi_step: float = Field(0.05, gt=0, le=1)
     """Largest change of lithiation per time step."""
+    max_time_step: Time | None = None
+    """Largest time step (rests included); for creeping materials."""
 
 
 class Case(_Model):

@@ -1,8 +1,9 @@
 """Fields for ParaView: ``fields.xdmf`` (+ ``.h5``), written collectively.
 
 Displacement is written as P1 point data (interpolated when the solution is
-P2), lithiation and the stress invariants as DG0 cell data, and the region
-tags once, so ParaView can threshold by layer. The XDMF time value is the
+P2), lithiation, the stress invariants and any history fields (porosity,
+creep strain) as DG0 cell data, and the region tags once, so ParaView can
+threshold by layer. The XDMF time value is the
 step number of ``series.csv`` (the preload steps all sit at t = 0 s, and XDMF
 needs distinct times); the series maps steps to times.
 """
@@ -15,7 +16,7 @@ from chemomech.dolfinx_compat import dolfinx
 class FieldWriter:
     """XDMF time series of displacement, lithiation and stress invariants."""
 
-    def __init__(self, path: Path, model, material_fields, stresses):
+    def __init__(self, path: Path, model, material_fields, stresses, history_fields=()):
         mesh = model.domain.mesh
         self._file = dolfinx.io.XDMFFile(mesh.comm, str(path), "w")
         self._file.write_mesh(mesh)
@@ -33,6 +34,7 @@ class FieldWriter:
             stresses.sigma3,
             stresses.von_mises,
             stresses.hydrostatic,
+            *history_fields,
         ]
 
     def write(self, step: int) -> None:

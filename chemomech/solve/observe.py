@@ -3,8 +3,9 @@
 Series columns (units in every name): step, time, cycle, capacity per gram
 of sulfur Q = ξ·1672 mAh/g, current, mean lithiation of the active phase
 ⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, and per
-region max σ1, min σ3, max von Mises and mean hydrostatic stress, plus the
-Newton and Krylov iteration counts of the step.
+region max σ1, min σ3, max von Mises and mean hydrostatic stress, the mean
+porosity of compacting and the largest creep strain of creeping regions, plus
+the Newton and Krylov iteration counts of the step.
 """
 
 from chemomech.dolfinx_compat import dolfinx
@@ -31,6 +32,7 @@ class StepObserver:
     def __init__(self, sim, series, field_writer, field_every: int, log, announce):
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
+        self.history = sim.history
         self.sensors = sim.sensors
         self.series = series
         self.field_writer = field_writer
@@ -80,6 +82,10 @@ class StepObserver:
             }
         for region, values in self.stresses.region_statistics().items():
             row |= {f"{region}_{key} [MPa]": value * MPA for key, value in values.items()}
+        if self.history is not None:
+            self.history.update()
+            for region, values in self.history.region_statistics().items():
+                row |= {f"{region}_{key} [-]": value for key, value in values.items()}
         newton = stats.newton_iterations if stats else 0
         krylov = stats.krylov_iterations if stats else 0
         row |= {"newton_iterations [-]": newton, "krylov_iterations [-]": krylov}

@@ -11,6 +11,7 @@ from pathlib import Path
 from chemomech.dolfinx_compat import MPI
 from chemomech.geometry import build_domain
 from chemomech.materials import resolve_materials
+from chemomech.output.inelastic import HistoryOutputs
 from chemomech.output.stress import StressFields
 from chemomech.physics.fixture import InclusionSupport, StackFixture
 from chemomech.case.protocol import initial_lithiation
@@ -36,6 +37,7 @@ class Simulation:
     stresses: StressFields
     sensors: tuple | None
     stepper: Stepper
+    history: HistoryOutputs | None = None  # porosity and creep strain, where a material has them
 
     def run_schedule(self):
         """Yield (state, SolveStats) for every converged step of the schedule."""
@@ -54,7 +56,10 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     """Set up the problem of ``case`` on ``comm``."""
     materials = resolve_materials(case)
     schedule = build_schedule(
-        case.lithiation, preload_steps=_preload_steps(case), max_xi_step=case.solver.max_xi_step
+        case.lithiation,
+        preload_steps=_preload_steps(case),
+        max_xi_step=case.solver.max_xi_step,
+        max_time_step=case.solver.max_time_step,
     )
     mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
     domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
@@ -87,4 +92,5 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         stresses=StressFields(model),
         sensors=sensors,
         stepper=Stepper(model, fields, support, case.solver, initial),
+        history=HistoryOutputs(model) if model.inelastic is not None else None,
     )
