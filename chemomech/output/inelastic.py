@@ -33,8 +33,7 @@ class HistoryOutputs:
                     dolfinx.fem.form(state.porosity * model.weight * model.dx(tag)),
                     dolfinx.fem.form(model.weight * model.dx(tag)),
                 )
-            n_points = len(region.dofs) // max(len(region.cells), 1)
-            owned_points = (region.cells < owned).repeat(n_points)
+            owned_points = (region.cells < owned).repeat(len(state.weights))
             self._regions.append((region, kind, space.dofmap.list[region.cells, 0], owned_points, mean))
         self._weights = state.weights / state.weights.sum()
 
@@ -49,7 +48,7 @@ class HistoryOutputs:
     def update(self) -> None:
         """Cell means of the current history."""
         for region, kind, cell_dofs, _, _ in self._regions:
-            values = self._points(region, kind).reshape(len(region.cells), -1) @ self._weights
+            values = self._points(region, kind).reshape(len(region.cells), len(self._weights)) @ self._weights
             self._fields[kind].x.array[cell_dofs] = values
 
     def region_statistics(self) -> dict[str, dict[str, float]]:
