@@ -302,3 +302,12 @@ def test_compaction_tangent_matches_finite_differences():
             plus, minus = (compaction.update(F + sign * dF, Fg, Cp, *args).Cp_inv for sign in (1, -1))
             numeric[..., k, l] = (plus - minus) / (2 * h)
     assert np.max(np.abs(analytic - numeric)) < 1e-6 * np.max(np.abs(analytic))
+
+
+def test_materials_command_lists_the_inelastic_parameters(capsys):
+    from chemomech.cli import main
+
+    assert main(["materials", "--csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("Li_metal,creep_reference_stress,0.4,MPa,Masias") for line in lines)
+    assert any(line.startswith("sulfide_powder,heckel_slope,0.00476,1/MPa,") for line in lines)
