@@ -32,7 +32,7 @@ from chemomech.physics.inelastic.principal import (
 
 TOLERANCE = 1.0e-14
 """On the elastic log strains (absolute): machine precision near e = 0."""
-BISECTIONS = 60
+BISECTIONS = 45
 YIELD_TOLERANCE = 1.0e-10
 """q ≤ (1 + tol) σ_y counts as elastic: a state left at the yield stress stays elastic."""
 
