@@ -69,6 +69,8 @@ class MechanicsModel:
             energy = self.law.energy(self.H) * self.weight * self.dx
             self.internal_residual = ufl.derivative(energy, self.u, self.test)
             return
+        if kinematics != "finite_strain":
+            raise ValueError(f"compaction and creep need finite_strain kinematics, not {kinematics!r}")
         F = deformation_gradient(self.u, self.kind)
         self.inelastic = InelasticState(mesh, self.u, F, Fg, fields.mu, fields.lmbda, inelastic, volume_degree)
         self._stress_law = NeoHookeanInelastic(fields.mu, fields.lmbda, Fg, self.inelastic.Cp_inv)

@@ -153,7 +153,11 @@ class InelasticState:
         self._at = None
 
     def history_functions(self) -> list:
-        """The committed quadrature Functions that define the state (for checkpoints)."""
+        """The committed quadrature Functions that define the state (for checkpoints).
+
+        Cp⁻¹ is the state proper; porosity and creep strain are its outputs.
+        After writing them back from a checkpoint, call ``restore()``.
+        """
         return [committed for _, committed in self._pairs()]
 
     def _pairs(self):
