@@ -75,7 +75,11 @@ def run_case(
     _prepare_outdir(outdir, case_path, case, comm)
     series = SeriesWriter(outdir / "series.csv", comm)
     history = sim.history.fields() if sim.history is not None else ()
-    fields = FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, history) if case.outputs.fields else None
+    fields = (
+        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, history)
+        if case.outputs.fields
+        else None
+    )
     report = print if progress and comm.rank == 0 else None
     log = RunLog(outdir / "run.log", comm)
     announce = partial(_announce, log, report)
