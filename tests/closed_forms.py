@@ -50,3 +50,24 @@ def shell_interface_pressure(a: float, b: float, eps: float, Ki: float, Gm: floa
     """10d: p = 12 K_i G_m ε* (1 − f) / [3K_i + 4G_m(1 − f) + 4 G_m f K_i / K_m], f = a³/b³."""
     f = (a / b) ** 3
     return 12 * Ki * Gm * eps * (1 - f) / (3 * Ki + 4 * Gm * (1 - f) + 4 * Gm * f * Ki / Km)
+
+
+def confined_free_strain(nu: float, isotropic: float, axial: float = 0.0) -> float:
+    """Axial strain of a laterally confined, unloaded layer with eigenstrain ε* I + δ e_z⊗e_z.
+
+    (1+ν)/(1−ν) ε* + δ: the lateral part of an isotropic eigenstrain is held
+    by the die and pushed into the thickness by Poisson's effect; an axial
+    eigenstrain δ (plating, stripping) goes into the thickness unchanged.
+    """
+    return (1 + nu) / (1 - nu) * isotropic + axial
+
+
+def stack_pressure_change(layers, area: float, frame_stiffness: float) -> float:
+    """10c with any eigenstrains: Δp = Σ h_i e_i / [Σ h_i / M_i + A / k_f].
+
+    ``layers`` holds (h, E, ν, e) per layer, e the confined free strain
+    (see confined_free_strain); k_f = inf gives the constant gap.
+    """
+    swelling = sum(h * e for h, E, nu, e in layers)
+    compliance = sum(h / p_wave_modulus(E, nu) for h, E, nu, e in layers)
+    return swelling / (compliance + area / frame_stiffness)

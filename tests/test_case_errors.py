@@ -240,6 +240,41 @@ MALFORMED = [
         material("base: sulfur\nswelling:\n  beta: 0.5\n  table: {xi: [0, 1], volume_change: [0, 1]}"),
         (18, "materials.m.swelling.table", "not both"),
     ),
+    # electrode balance and counter-electrode breathing
+    param(
+        "li_anode_stripped_away",
+        BASE.replace("fixture:\n", "    - {name: anode, material: Li_metal, thickness: 20 um}\nfixture:\n"),
+        (10, "geometry.layers[2].thickness", "would be stripped to 0.0% of its thickness"),
+    ),
+    param(
+        "two_counter_electrodes",
+        BASE.replace(
+            "fixture:\n",
+            "    - {name: anode, material: Li_metal, thickness: 200 um}\n"
+            "    - {name: foil, material: indium, thickness: 50 um}\nfixture:\n",
+        ),
+        (11, "geometry.layers[3].material", "could all be the counter electrode"),
+    ),
+    param(
+        "breathing_both_modes",
+        material("base: Li_metal\nbreathing: {thickness_per_capacity: 4.85 um/(mAh/cm2), volume_change: 0.01}"),
+        (16, "materials.m.breathing", "exactly one of thickness_per_capacity or volume_change"),
+    ),
+    param(
+        "breathing_capacity_missing",
+        material("youngs_modulus: 1 GPa\npoisson_ratio: 0.3\nbreathing: {volume_change: 0.01}"),
+        (17, "materials.m.breathing.volumetric_capacity", "required field is missing"),
+    ),
+    param(
+        "breathing_wrong_unit",
+        material("base: Li_metal\nbreathing: {thickness_per_capacity: 4.85 um}"),
+        (16, "materials.m.breathing.thickness_per_capacity", "not a thickness change per areal capacity"),
+    ),
+    param(
+        "breathing_unknown_word",
+        material("base: Li_metal\nbreathing: off"),
+        (16, "materials.m.breathing", "'none'"),
+    ),
     # --set overrides
     param(
         "set_unknown_item_name",

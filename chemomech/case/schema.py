@@ -14,7 +14,19 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chemomech.case.units import CRate, Length, Modulus, Pressure, SpecificCapacity, Stiffness, Time, value_error
+from chemomech.case.units import (
+    CRate,
+    Length,
+    Modulus,
+    Pressure,
+    SpecificCapacity,
+    Stiffness,
+    ThicknessPerCapacity,
+    Time,
+    VolumetricCapacity,
+    show_value,
+    value_error,
+)
 
 Loc = tuple[str | int, ...]
 Dimension = Literal["plane_strain", "axisymmetric", "3d"]
@@ -39,6 +51,12 @@ def unknown_name(kind: str, name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=3)
     hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "known: " + ", ".join(known)
     return f"unknown {kind} {name!r}; {hint}"
+
+
+def _builtin_breathes(name: str) -> bool:
+    from chemomech.materials.builtin import builtin_materials
+
+    return builtin_materials()[name].breathing is not None
 
 
 def _builtin_names() -> list[str]:
@@ -178,6 +196,40 @@ class LithiatedModuli(_Model):
     poisson_ratio: PoissonRatio
 
 
+class BreathingSpec(_Model):
+    """Growth of a counter electrode with the charge it takes up (physics.md section 5).
+
+    Either all of the volume change goes into the thickness
+    (``thickness_per_capacity``: plating Li, In <-> LiIn) or it is isotropic
+    (``volume_change`` at full utilisation: intercalation, LTO). The word
+    ``none`` switches off a built-in material's breathing.
+    """
+
+    enabled: bool = True
+    """False for ``breathing: none``."""
+    thickness_per_capacity: ThicknessPerCapacity | None = None
+    volume_change: float | None = Field(None, gt=-1)
+    """Relative volume change at full lithiation of the layer (0.002 = 0.2 %)."""
+    volumetric_capacity: VolumetricCapacity | None = None
+    """Charge the layer holds per volume; inherited from the base material's breathing if omitted."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none(cls, data):
+        if isinstance(data, str) or data is None:
+            if data == "none":
+                return {"enabled": False}
+            raise value_error("'none' or a mapping with thickness_per_capacity or volume_change", show_value(data))
+        return data
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> BreathingSpec:
+        given = [f for f in ("thickness_per_capacity", "volume_change") if getattr(self, f) is not None]
+        if self.enabled and len(given) != 1:
+            _report([((), "give exactly one of thickness_per_capacity or volume_change")])
+        return self
+
+
 class MaterialSpec(_Model):
     """A material defined in the case file, from scratch or from a built-in."""
 
@@ -189,6 +241,8 @@ class MaterialSpec(_Model):
     """Volume fraction of the active S/Li2S phase; scales the swelling."""
     swelling: Swelling | None = None
     lithiated: LithiatedModuli | None = None
+    breathing: BreathingSpec | None = None
+    """Counter-electrode growth; 'none' switches off a built-in's (Li_metal, indium, LTO)."""
 
     @field_validator("base")
     @classmethod
@@ -200,9 +254,18 @@ class MaterialSpec(_Model):
 
     @model_validator(mode="after")
     def _complete(self) -> MaterialSpec:
+        problems = []
         if self.base is None:
             missing = [f for f in ("youngs_modulus", "poisson_ratio") if getattr(self, f) is None]
-            _report([((f,), "required field is missing (a material without 'base' needs it)") for f in missing])
+            problems += [((f,), "required field is missing (a material without 'base' needs it)") for f in missing]
+        breathing = self.breathing
+        if breathing is not None and breathing.enabled and breathing.volumetric_capacity is None:
+            inherited = self.base is not None and _builtin_breathes(self.base)
+            if not inherited:
+                problems.append(
+                    (("breathing", "volumetric_capacity"), "required field is missing (the base material does not breathe)")
+                )
+        _report(problems)
         return self
 
 
@@ -361,5 +424,35 @@ class Case(_Model):
         for loc, name in self.geometry.material_fields().items():
             if name not in known:
                 problems.append((("geometry", *loc), unknown_name("material", name, known)))
+        if not problems and self.geometry.type == "stack":
+            problems += _balance_problems(self)
         _report(problems)
         return self
+
+
+def _balance_problems(case: Case) -> list[tuple[Loc, str]]:
+    """A counter electrode the protocol would strip away, or more than one candidate."""
+    from chemomech.case.protocol import (
+        ProtocolError,
+        initial_lithiation,
+        protocol_segments,
+    )
+    from chemomech.materials import resolve_materials
+    from chemomech.physics.electrode_balance import BalanceError, electrode_balance
+
+    try:
+        segments = protocol_segments(case.lithiation)
+    except ProtocolError:  # reported by the lithiation model itself
+        return []
+    xi0 = initial_lithiation(case.lithiation)
+    visited = [xi0, *(s.xi_end for s in segments)]
+    try:
+        balance = electrode_balance(
+            case.geometry.layers, resolve_materials(case), case.lithiation.active_material, xi0
+        )
+        if balance is not None:
+            index = [layer.name for layer in case.geometry.layers].index(balance.counter) if balance.counter else 0
+            balance.check((min(visited), max(visited)), index)
+    except BalanceError as err:
+        return [(("geometry", "layers", err.layer, err.field), str(err))]
+    return []

@@ -115,6 +115,12 @@ Stiffness = quantity("stiffness", "[force] / [length]", "1e8 N/m")
 """Positive spring stiffness in N/m."""
 SpecificCapacity = quantity("specific capacity", "[charge] / [mass]", "1000 mAh/g", "non-negative")
 """Non-negative capacity per mass of sulfur in C/kg (1 mAh/g = 3600 C/kg)."""
+ThicknessPerCapacity = quantity(
+    "thickness change per areal capacity", "[length] ** 3 / [current] / [time]", "4.85 um/(mAh/cm2)"
+)
+"""Positive thickness change per areal charge in m³/C (4.85 um per mAh/cm² = 1.347e-10 m³/C)."""
+VolumetricCapacity = quantity("volumetric capacity", "[current] * [time] / [length] ** 3", "609 mAh/cm3")
+"""Positive charge per volume in C/m³ (1 mAh/cm³ = 3.6e6 C/m³)."""
 CRate = Annotated[
     float,
     BeforeValidator(c_rate),

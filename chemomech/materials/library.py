@@ -1,6 +1,8 @@
 """The materials library: ``data/materials.csv`` with units, sources and confidence.
 
-Each row is one property of one material. Numeric values with a unit are
+``materials.csv`` is the project's shared table, copied unchanged;
+``supplement.csv`` (same columns) adds the few values chemomech needs beyond
+it, each with its source. Each row is one property of one material. Numeric values with a unit are
 converted to SI with the shared pint registry; the value as written, the
 note, the source and the confidence (verified / secondary / computed /
 placeholder) are kept beside it.
@@ -104,9 +106,11 @@ class Library:
 
 DATA_FILE = Path(str(files("chemomech.materials") / "data" / "materials.csv"))
 """The packaged copy of ../shared/materials.csv."""
+SUPPLEMENT_FILE = DATA_FILE.with_name("supplement.csv")
+"""Values beyond the shared table (same columns, sources given)."""
 
 
 @cache
 def default_library() -> Library:
-    """The packaged library (read once)."""
-    return Library.read(DATA_FILE)
+    """The packaged library: the shared table, then the supplement (read once)."""
+    return Library([*Library.read(DATA_FILE).properties(), *Library.read(SUPPLEMENT_FILE).properties()])

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from chemomech.materials.builtin import builtin_materials
-from chemomech.materials.material import Material, SwellingLaw
+from chemomech.materials.material import Breathing, Material, SwellingLaw
 
 if TYPE_CHECKING:
     from chemomech.case.schema import Case, MaterialSpec
@@ -23,8 +23,22 @@ def _swelling_law(spec: MaterialSpec) -> SwellingLaw:
     )
 
 
+def _breathing_law(spec: MaterialSpec, base: Material | None) -> Breathing | None:
+    """The case's breathing law; the volumetric capacity may come from the base's law."""
+    given = spec.breathing
+    if not given.enabled:
+        return None
+    capacity = given.volumetric_capacity
+    if capacity is None:
+        capacity = base.breathing.volumetric_capacity
+    if given.thickness_per_capacity is not None:
+        return Breathing("thickness", capacity, thickness_per_charge=given.thickness_per_capacity)
+    return Breathing("volume", capacity, volume_change=given.volume_change)
+
+
 def material_from_spec(name: str, spec: MaterialSpec) -> Material:
     """The material a case file defines: its ``base`` built-in with the given fields replaced."""
+    base = None if spec.base is None else builtin_materials()[spec.base]
     given = {
         "youngs_modulus": spec.youngs_modulus,
         "poisson_ratio": spec.poisson_ratio,
@@ -34,9 +48,10 @@ def material_from_spec(name: str, spec: MaterialSpec) -> Material:
         "lithiated_poisson_ratio": spec.lithiated and spec.lithiated.poisson_ratio,
     }
     given = {key: value for key, value in given.items() if value is not None}
-    if spec.base is None:
+    if spec.breathing is not None:
+        given["breathing"] = _breathing_law(spec, base)
+    if base is None:
         return Material(name=name, sources=dict.fromkeys(given, CASE_FILE), **given)
-    base = builtin_materials()[spec.base]
     sources = {**base.sources, **dict.fromkeys(given, CASE_FILE)}
     return replace(base, name=name, sources=sources, **given)
 

@@ -17,9 +17,9 @@ from chemomech.dolfinx_compat import MPI
 from chemomech.errors import SolverFailure
 from chemomech.output.fields import FieldWriter
 from chemomech.output.figures import write_figures
+from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.report import write_report
 from chemomech.output.runlog import RunLog
-from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.series import SeriesWriter
 from chemomech.solve.observe import StepObserver
 from chemomech.solve.simulation import build_simulation
@@ -92,6 +92,7 @@ def run_case(
         "versions": package_versions(),
         "mesh": mesh,
         "materials": {region: material.describe() for region, material in sim.materials.items()},
+        "electrode_balance": sim.balance.describe() if sim.balance is not None else None,
     }
     def finish() -> None:
         """Close the outputs and write the summary: collective, on every rank."""

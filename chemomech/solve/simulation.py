@@ -8,12 +8,13 @@ model, supports, sensors and the stepper. It writes nothing.
 from dataclasses import dataclass
 from pathlib import Path
 
+from chemomech.case.protocol import initial_lithiation
 from chemomech.dolfinx_compat import MPI
 from chemomech.geometry import build_domain
 from chemomech.materials import resolve_materials
 from chemomech.output.stress import StressFields
+from chemomech.physics.electrode_balance import electrode_balance
 from chemomech.physics.fixture import InclusionSupport, StackFixture
-from chemomech.case.protocol import initial_lithiation
 from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
 from chemomech.physics.mechanics import MechanicsModel
@@ -36,6 +37,7 @@ class Simulation:
     stresses: StressFields
     sensors: tuple | None
     stepper: Stepper
+    balance: object | None
 
     def run_schedule(self):
         """Yield (state, SolveStats) for every converged step of the schedule."""
@@ -50,6 +52,13 @@ def _preload_steps(case) -> int:
     return fixture.preload_steps
 
 
+def _electrode_balance(case, materials, xi0):
+    """The stack's ElectrodeBalance (validated with the case), or None."""
+    if case.geometry.type != "stack":
+        return None
+    return electrode_balance(case.geometry.layers, materials, case.lithiation.active_material, xi0)
+
+
 def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     """Set up the problem of ``case`` on ``comm``."""
     materials = resolve_materials(case)
@@ -59,7 +68,8 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
     domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
     xi0 = initial_lithiation(case.lithiation)
-    fields = MaterialFields(domain, materials, xi0)
+    balance = _electrode_balance(case, materials, xi0)
+    fields = MaterialFields(domain, materials, xi0, balance)
     degree = case.solver.element_degree
     model = MechanicsModel(
         domain,
@@ -75,6 +85,10 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         support = InclusionSupport(model, case.geometry.outer_boundary)
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
+    stepper = Stepper(model, fields, support, case.solver, initial)
+    if balance is not None:
+        segments = [xi0, *(target.xi for target in schedule)]
+        stepper.warnings += balance.check((min(segments), max(segments)), 0)
     return Simulation(
         case=case,
         materials=materials,
@@ -86,5 +100,6 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         support=support,
         stresses=StressFields(model),
         sensors=sensors,
-        stepper=Stepper(model, fields, support, case.solver, initial),
+        stepper=stepper,
+        balance=balance,
     )
