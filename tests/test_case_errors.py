@@ -275,6 +275,39 @@ MALFORMED = [
         material("base: Li_metal\nbreathing: off"),
         (16, "materials.m.breathing", "'none'"),
     ),
+    # fibre Bragg gratings
+    param(
+        "fbg_zero_axis",
+        BASE + "sensors:\n  - {type: fbg, name: f, position: [1 mm, 0 mm, 1 mm], axis: [0, 0, 0], grating_length: 1 mm}\n",
+        (14, "sensors[0].axis", "a non-zero direction"),
+    ),
+    param(
+        "fbg_transverse_parallel",
+        BASE
+        + "sensors:\n  - {type: fbg, name: f, position: [1 mm, 0 mm, 1 mm], axis: [0, 0, 1], transverse: [0, 0, 2],"
+        + " grating_length: 1 mm}\n",
+        (14, "sensors[0].transverse", "must not be parallel to the axis"),
+    ),
+    param(
+        "fbg_unknown_fibre",
+        BASE
+        + "sensors:\n  - {type: fbg, name: f, position: [1 mm, 0 mm, 1 mm], axis: [0, 0, 1], grating_length: 1 mm,"
+        + " fibre: silica}\n",
+        (14, "sensors[0].fibre", "unknown fibre material 'silica'; did you mean 'silica_fibre'?"),
+    ),
+    param(
+        "fbg_position_two_values",
+        BASE + "sensors:\n  - {type: fbg, name: f, position: [1 mm, 1 mm], axis: [0, 0, 1], grating_length: 1 mm}\n",
+        (14, "sensors[0].position", "at least 3"),
+    ),
+    param(
+        "fbg_duplicate_name",
+        BASE
+        + "sensors:\n"
+        + "  - {type: fbg, name: f, position: [1 mm, 0 mm, 1 mm], axis: [0, 0, 1], grating_length: 1 mm}\n"
+        + "  - {type: fbg, name: f, position: [2 mm, 0 mm, 1 mm], axis: [0, 0, 1], grating_length: 1 mm}\n",
+        (15, "sensors[1].name", "duplicate sensor name 'f'"),
+    ),
     # --set overrides
     param(
         "set_unknown_item_name",

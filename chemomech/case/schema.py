@@ -15,12 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from chemomech.case.units import (
+    Coordinate,
     CRate,
     Length,
     Modulus,
     Pressure,
     SpecificCapacity,
     Stiffness,
+    TemperatureChange,
     ThicknessPerCapacity,
     Time,
     VolumetricCapacity,
@@ -370,6 +372,56 @@ class Fixture(_Model):
         return self
 
 
+class FibreBraggGratingSpec(_Model):
+    """A fibre Bragg grating read from the host strain (physics.md section 7)."""
+
+    type: Literal["fbg"]
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """Prefix of the sensor's series columns."""
+    position: Annotated[list[Coordinate], Field(min_length=3, max_length=3)]
+    """Centre of the grating, Cartesian (x, y, z), z along the stack axis."""
+    axis: Annotated[list[float], Field(min_length=3, max_length=3)]
+    """Fibre direction (need not be normalised)."""
+    transverse: Annotated[list[float], Field(min_length=3, max_length=3)] | None = None
+    """Polarisation axis x' of the fibre (projected normal to the axis); default: any normal."""
+    grating_length: Length
+    samples: int = Field(21, ge=2)
+    """Points along the grating at which the strain is read and averaged."""
+    wavelength: Length = 1.55e-6
+    fibre: str = "silica_fibre"
+    """Library material with refractive_index, p11, p12 and temperature_sensitivity."""
+    temperature_change: TemperatureChange = 0.0
+    """Uniform temperature change seen by the grating (no thermal model)."""
+
+    @field_validator("axis")
+    @classmethod
+    def _nonzero(cls, axis: list[float]) -> list[float]:
+        if not any(axis):
+            raise value_error("a non-zero direction such as [0, 0, 1]", show_value(axis))
+        return axis
+
+    @model_validator(mode="after")
+    def _transverse(self) -> FibreBraggGratingSpec:
+        if self.transverse is not None:
+            norm = sum(a * a for a in self.axis) ** 0.5
+            along = sum(t * a for t, a in zip(self.transverse, self.axis, strict=True)) / norm
+            if sum(t * t for t in self.transverse) - along**2 <= 1e-12 * sum(t * t for t in self.transverse) + 1e-300:
+                _report([(("transverse",), "must not be parallel to the axis")])
+        return self
+
+    @field_validator("fibre")
+    @classmethod
+    def _fibre(cls, fibre: str) -> str:
+        from chemomech.materials import default_library
+
+        library = default_library()
+        needed = {"refractive_index", "p11", "p12", "temperature_sensitivity"}
+        candidates = [name for name in library.names() if needed <= set(library.get(name))]
+        if fibre not in candidates:
+            _report([((), unknown_name("fibre material", fibre, candidates))])
+        return fibre
+
+
 class Outputs(_Model):
     """What is written besides the scalar series."""
 
@@ -410,6 +462,8 @@ class Case(_Model):
     lithiation: Lithiation = Field(default_factory=Lithiation)
     fixture: Fixture | None = None
     """Required for stack geometries, not allowed otherwise."""
+    sensors: list[FibreBraggGratingSpec] = []
+    """Fibre Bragg gratings; stacks always carry a load cell and a dilatometer."""
     outputs: Outputs = Field(default_factory=Outputs)
     solver: Solver = Field(default_factory=Solver)
 
@@ -426,6 +480,11 @@ class Case(_Model):
                 problems.append((("geometry", *loc), unknown_name("material", name, known)))
         if not problems and self.geometry.type == "stack":
             problems += _balance_problems(self)
+        first: dict[str, int] = {}
+        for i, sensor in enumerate(self.sensors):
+            j = first.setdefault(sensor.name, i)
+            if j != i:
+                problems.append((("sensors", i, "name"), f"duplicate sensor name {sensor.name!r} (also sensors[{j}])"))
         _report(problems)
         return self
 

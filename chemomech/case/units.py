@@ -29,7 +29,7 @@ ureg = pint.UnitRegistry(preprocessors=[lambda text: _POWER.sub(r"\1**\2", text)
 """The one unit registry of chemomech (pint quantities must share a registry)."""
 ureg.define("microstrain = 1e-6 = µε")
 
-Sign = Literal["positive", "non-negative"]
+Sign = Literal["positive", "non-negative", "any"]
 _C_RATE_EXPECTED = "a positive C-rate like '0.1 C', 'C/10' or 0.1"
 
 
@@ -49,7 +49,7 @@ def show_value(value: Any) -> str:
 
 def _signed(number: float, sign: Sign, written: Any, expected: str) -> float:
     """``number`` as a float if it is finite and has the required sign."""
-    if not math.isfinite(number) or number < 0 or (sign == "positive" and number == 0):
+    if not math.isfinite(number) or (sign != "any" and number < 0) or (sign == "positive" and number == 0):
         raise value_error(expected, show_value(written))
     return float(number)
 
@@ -60,7 +60,7 @@ def to_si(value: Any, name: str, dimensionality: str, example: str, sign: Sign) 
     ``name``, ``example`` and ``sign`` word the error; ``dimensionality`` is a
     pint dimensionality such as ``"[length]"``.
     """
-    expected = f"a {sign} {name} like '{example}'"
+    expected = f"a {name} like '{example}'" if sign == "any" else f"a {sign} {name} like '{example}'"
     if not isinstance(value, str):
         raise value_error(expected, show_value(value))
     match = _QUANTITY.match(value)
@@ -115,6 +115,10 @@ Stiffness = quantity("stiffness", "[force] / [length]", "1e8 N/m")
 """Positive spring stiffness in N/m."""
 SpecificCapacity = quantity("specific capacity", "[charge] / [mass]", "1000 mAh/g", "non-negative")
 """Non-negative capacity per mass of sulfur in C/kg (1 mAh/g = 3600 C/kg)."""
+Coordinate = quantity("coordinate", "[length]", "2 mm", "non-negative")
+"""Non-negative position coordinate in m (models live in x, y, r, z ≥ 0)."""
+TemperatureChange = quantity("temperature change", "[temperature]", "2 K", "any")
+"""Temperature change in K, either sign."""
 ThicknessPerCapacity = quantity(
     "thickness change per areal capacity", "[length] ** 3 / [current] / [time]", "4.85 um/(mAh/cm2)"
 )

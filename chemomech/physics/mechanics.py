@@ -36,6 +36,7 @@ class MechanicsModel:
         mesh = domain.mesh
         self.domain = domain
         self.kind = domain.kind
+        self.kinematics = kinematics
         self.gdim = mesh.geometry.dim
         self.axial = self.gdim - 1
         self.space = dolfinx.fem.functionspace(mesh, ("Lagrange", degree, (self.gdim,)))

@@ -90,6 +90,9 @@ class NewtonSolver:
     """One SNES for one residual, set of Dirichlet conditions and solution."""
 
     def __init__(self, residual, u, bcs, settings, *, prefix: str, force_scale: float):
+        # The multigrid level options stay unread when a step needs no linear
+        # solve; PETSc would list them as "unused" at exit.
+        PETSc.Options().setValue("options_left", "0")
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,

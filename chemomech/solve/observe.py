@@ -2,9 +2,10 @@
 
 Series columns (units in every name): step, time, cycle, capacity per gram
 of sulfur Q = ξ·1672 mAh/g, current, mean lithiation of the active phase
-⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, and per
-region max σ1, min σ3, max von Mises and mean hydrostatic stress, plus the
-Newton and Krylov iteration counts of the step.
+⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, the
+fibre Bragg gratings' strains and shifts, per region max σ1, min σ3, max von
+Mises and mean hydrostatic stress, plus the Newton and Krylov iteration
+counts of the step.
 """
 
 from chemomech.dolfinx_compat import dolfinx
@@ -32,6 +33,7 @@ class StepObserver:
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
         self.sensors = sim.sensors
+        self.gratings = sim.gratings
         self.series = series
         self.field_writer = field_writer
         self.field_every = field_every
@@ -78,6 +80,8 @@ class StepObserver:
                 "plunger_displacement [um]": displacement * MICROMETRE,
                 "thickness_change [um]": (displacement - self._preload_displacement) * MICROMETRE,
             }
+        for grating in self.gratings:
+            row |= grating.read()
         for region, values in self.stresses.region_statistics().items():
             row |= {f"{region}_{key} [MPa]": value * MPA for key, value in values.items()}
         newton = stats.newton_iterations if stats else 0

@@ -18,7 +18,9 @@ from chemomech.physics.fixture import InclusionSupport, StackFixture
 from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
 from chemomech.physics.mechanics import MechanicsModel
-from chemomech.sensors import Dilatometer, LoadCell
+from chemomech.materials import default_library
+from chemomech.sensors import Dilatometer, FibreBraggGrating, LoadCell
+from chemomech.sensors.fbg import StrainOptics
 from chemomech.solve.stepper import Stepper
 
 
@@ -38,6 +40,7 @@ class Simulation:
     sensors: tuple | None
     stepper: Stepper
     balance: object | None
+    gratings: tuple[FibreBraggGrating, ...] = ()
 
     def run_schedule(self):
         """Yield (state, SolveStats) for every converged step of the schedule."""
@@ -57,6 +60,21 @@ def _electrode_balance(case, materials, xi0):
     if case.geometry.type != "stack":
         return None
     return electrode_balance(case.geometry.layers, materials, case.lithiation.active_material, xi0)
+
+
+def _grating(model, spec) -> FibreBraggGrating:
+    fibre = default_library().get(spec.fibre)
+    optics = StrainOptics(
+        wavelength=spec.wavelength,
+        effective_index=fibre["refractive_index"].value,
+        p11=fibre["p11"].value,
+        p12=fibre["p12"].value,
+        temperature_sensitivity=fibre["temperature_sensitivity"].value,
+        temperature_change=spec.temperature_change,
+    )
+    return FibreBraggGrating(
+        model, spec.name, spec.position, spec.axis, spec.transverse, spec.grating_length, spec.samples, optics
+    )
 
 
 def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
@@ -102,4 +120,5 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         sensors=sensors,
         stepper=stepper,
         balance=balance,
+        gratings=tuple(_grating(model, spec) for spec in case.sensors),
     )
