@@ -89,12 +89,29 @@ def _run(args: argparse.Namespace) -> int:
         if rank == 0:
             print(f"{args.case}: geometry: {err}", file=sys.stderr)
         return 2
-    except Exception:
+    except Exception as err:
         if size == 1:
             raise
-        print(f"[rank {rank}] " + traceback.format_exc(), file=sys.stderr, flush=True)
+        _report_crash(err, rank, outdir)
         comm.Abort(1)  # the other ranks may be waiting in a collective call
     return 0
+
+
+def _report_crash(err: Exception, rank: int, outdir: Path) -> None:
+    """One line on stderr for an error on this rank alone; the traceback goes to a file.
+
+    The file is ``OUTDIR/crash-rank<r>.log`` when the output directory exists
+    (else the traceback goes to stderr too).
+    """
+    trace = traceback.format_exc()
+    line = f"chemomech run: error on rank {rank}: {type(err).__name__}: {err}; stopping all ranks"
+    log = outdir / f"crash-rank{rank}.log"
+    try:
+        log.write_text(trace)
+        line += f" (traceback in {log})"
+    except OSError:
+        line += "\n" + trace
+    print(line, file=sys.stderr, flush=True)
 
 
 def _plot(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import time
 from functools import partial
 from pathlib import Path
 
+from chemomech import form_cache
 from chemomech.dolfinx_compat import MPI
 from chemomech.errors import SolverFailure
 from chemomech.output.fields import FieldWriter
@@ -69,6 +70,11 @@ def run_case(
     """
     wall_start = time.perf_counter()
     outdir = Path(outdir)
+    if comm.rank == 0:
+        removed = form_cache.repair()
+        if removed and progress:
+            print(f"removed {len(removed)} dead or broken entries from the form cache {form_cache.cache_directory()}")
+    comm.barrier()
     sim = build_simulation(case, comm)
     setup_time = time.perf_counter() - wall_start
 
