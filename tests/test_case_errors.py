@@ -70,6 +70,11 @@ MALFORMED = [
         BASE + "fixture: |\n  two\n  lines\n",
         (13, "", 'duplicate key "fixture" with value "two lines'),
     ),
+    param(
+        "unit_power_tower",
+        BASE.replace("diameter: 10 mm", "diameter: 1 m*9**9**9"),
+        (4, "geometry.diameter", "a unit with long numbers or chained powers"),
+    ),
     # unknown keys, with suggestions
     param("unknown_top_key", BASE + "solverr: {}\n", (13, "solverr", "unknown key 'solverr'; did you mean 'solver'?")),
     param(

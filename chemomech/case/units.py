@@ -24,6 +24,10 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s.,+-].*?)\s*$")  # magnitude, unit
 _C_RATE = re.compile(rf"^\s*(?:({_NUMBER})?\s*C|C\s*/\s*({_NUMBER})|({_NUMBER}))\s*$")  # n C, C/n, n
 _POWER = re.compile(r"\b([A-Za-zµμ]+)([23])\b")  # "cm3" -> "cm**3"
+# pint evaluates numbers in unit text exactly: "m*9**9**9" would compute a
+# power tower (hours, gigabytes). Unit text holds short numbers only, and no
+# chained powers.
+_UNSAFE_UNIT = re.compile(r"\d{4,}|(?:\*\*|\^)\s*[-+(]*\s*[\w.]+\s*\)*\s*(?:\*\*|\^)")
 
 ureg = pint.UnitRegistry(preprocessors=[lambda text: _POWER.sub(r"\1**\2", text)])
 """The one unit registry of chemomech (pint quantities must share a registry)."""
@@ -66,10 +70,12 @@ def to_si(value: Any, name: str, dimensionality: str, example: str, sign: Sign) 
     match = _QUANTITY.match(value)
     if match is None or "," in value:
         raise value_error(expected, f"{value!r} (write a number, then a unit)")
+    magnitude, unit = match.groups()
+    if _UNSAFE_UNIT.search(unit):
+        raise value_error(expected, f"{value!r} (a unit with long numbers or chained powers)")
     try:
-        magnitude, unit = match.groups()
         quantity = float(magnitude) * ureg.parse_units(unit)
-    except (pint.PintError, ValueError, ArithmeticError) as err:
+    except Exception as err:  # noqa: BLE001 - pint raises many types (TokenError, KeyError, ...) on bad text
         raise value_error(expected, f"{value!r} ({err})") from None
     if not quantity.check(dimensionality):
         raise value_error(expected, f"{value!r}, which is not a {name}")
