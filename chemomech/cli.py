@@ -196,7 +196,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("-o", "--output", type=Path, metavar="SWEEP_OUT", help="default: results/<case name>_sweep")
     sweep.add_argument("--jobs", type=_positive, metavar="N", help="runs at a time, locally (default 1)")
     sweep.add_argument("--np", type=_positive, default=1, metavar="K", help="MPI ranks per run (default 1)")
-    sweep.add_argument("--slurm", action="store_true", help="write SWEEP_OUT/sweep.slurm (an array job) instead of running")
+    sweep.add_argument(
+        "--slurm", action="store_true", help="write SWEEP_OUT/sweep.slurm (an array job) instead of running"
+    )
     sweep.add_argument("--time", metavar="HH:MM:SS", help="SLURM time limit per run (default 01:00:00)")
     sweep.add_argument("--partition", help="SLURM partition")
     sweep.add_argument("--account", help="SLURM account")

@@ -395,7 +395,8 @@ def test_slurm_script(tmp_path):
 
     code, out, _ = sweep("--collect", outdir)
     assert code == 1 and "4 runs: 3 pending, 1 completed" in out
-    assert [row["status"] for row in read_rows(outdir / "summary.csv")] == ["pending", "pending", "completed", "pending"]
+    statuses = [row["status"] for row in read_rows(outdir / "summary.csv")]
+    assert statuses == ["pending", "pending", "completed", "pending"]
 
 
 @pytest.mark.serial

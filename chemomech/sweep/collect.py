@@ -20,11 +20,9 @@ import json
 from pathlib import Path
 
 from chemomech.output.series import read_series
-from chemomech.sweep.figures import write_sweep_figures
+from chemomech.sweep.figures import SIGMA1, write_sweep_figures
 from chemomech.sweep.params import short_labels
 from chemomech.sweep.record import run_dir, update_status
-
-SIGMA1 = "_sigma1_max [MPa]"
 
 
 def _cycling(series: dict[str, list[float]]) -> dict[str, list[float]]:
