@@ -1,4 +1,4 @@
-"""Command line: ``chemomech run|check|plot|schema|materials``.
+"""Command line: ``chemomech run|check|plot|sweep|schema|materials``.
 
 Exit codes: 0 success, 1 solver failure (or an unexpected error in serial),
 2 invalid case or usage. Under ``mpiexec`` every rank validates the case and
@@ -128,6 +128,28 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    comm = _world()
+    if comm is not None and comm.size > 1:
+        if comm.rank == 0:
+            print(
+                "chemomech sweep: run the sweep itself without mpiexec; it starts each run, "
+                "on --np ranks with mpiexec",
+                file=sys.stderr,
+            )
+        return 2
+    from chemomech.sweep.command import sweep
+
+    return sweep(args)
+
+
+def _positive(text: str) -> int:
+    value = int(text) if text.strip().isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
 def _schema(args: argparse.Namespace) -> int:
     print(json.dumps(Case.model_json_schema(), indent=2))
     return 0
@@ -169,6 +191,38 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", parents=[overrides], help="validate a case without running it")
     check.add_argument("case", type=Path, metavar="CASE")
     check.set_defaults(command=_check)
+
+    sweep = commands.add_parser(
+        "sweep",
+        parents=[overrides],
+        help="run a case over the cartesian product of parameter values and compare the runs",
+        description=(
+            "Run CASE once per combination of --param values (each run is chemomech run CASE --set KEY=VALUE ...), "
+            "here or as a SLURM array job, then write SWEEP_OUT/summary.csv (one row per run: parameters, status, "
+            "key outputs) and comparison figures in SWEEP_OUT/figures. Every run is validated before any starts."
+        ),
+    )
+    sweep.add_argument("case", type=Path, nargs="?", metavar="CASE")
+    sweep.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a --set key and its values, split at commas outside brackets and quotes (repeatable: cartesian product)",
+    )
+    sweep.add_argument("-o", "--output", type=Path, metavar="SWEEP_OUT", help="default: results/<case name>_sweep")
+    sweep.add_argument("--jobs", type=_positive, metavar="N", help="runs at a time, locally (default 1)")
+    sweep.add_argument("--np", type=_positive, default=1, metavar="K", help="MPI ranks per run (default 1)")
+    sweep.add_argument(
+        "--slurm", action="store_true", help="write SWEEP_OUT/sweep.slurm (an array job) instead of running"
+    )
+    sweep.add_argument("--time", metavar="HH:MM:SS", help="SLURM time limit per run (default 01:00:00)")
+    sweep.add_argument("--partition", help="SLURM partition")
+    sweep.add_argument("--account", help="SLURM account")
+    sweep.add_argument(
+        "--collect", type=Path, metavar="SWEEP_OUT", help="rebuild summary.csv and figures from the runs' files"
+    )
+    sweep.set_defaults(command=_sweep)
 
     commands.add_parser("schema", help="print the JSON Schema of case files").set_defaults(command=_schema)
 
