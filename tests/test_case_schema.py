@@ -177,6 +177,7 @@ def test_json_schema():
         "mechanics",
         "lithiation",
         "fixture",
+        "sensors",
         "outputs",
         "solver",
     }
