@@ -19,8 +19,9 @@ from chemomech.materials.material import Material, SwellingLaw
 ACTIVE = ("sulfur", "Li2S")
 
 
-def _source(prop: Property) -> str:
-    return f"materials.csv: {prop.source} [{prop.confidence}]"
+def library_source(prop: Property) -> str:
+    """How a library value is credited in ``sources``: file, source and confidence."""
+    return f"{prop.table}: {prop.source} [{prop.confidence}]"
 
 
 def _elastic(name: str) -> Material:
@@ -30,7 +31,7 @@ def _elastic(name: str) -> Material:
         name,
         youngs_modulus=E.value,
         poisson_ratio=nu.value,
-        sources={"youngs_modulus": _source(E), "poisson_ratio": _source(nu)},
+        sources={"youngs_modulus": library_source(E), "poisson_ratio": library_source(nu)},
     )
 
 
@@ -49,9 +50,9 @@ def _active(name: str) -> Material:
         sources={
             **sulfur.sources,
             "active_fraction": "pure active phase",
-            "swelling": _source(ratio),
-            "lithiated_youngs_modulus": _source(E),
-            "lithiated_poisson_ratio": _source(nu),
+            "swelling": library_source(ratio),
+            "lithiated_youngs_modulus": library_source(E),
+            "lithiated_poisson_ratio": library_source(nu),
         },
     )
 
