@@ -224,18 +224,25 @@ class Composition(_Model):
         problems: list[tuple[Loc, str]] = []
         for name, phase in self.phases.items():
             if not name.isidentifier() or name == "pores":
-                problems.append((("phases", name), f"expected a phase name that is an identifier other than 'pores', got {name!r}"))
+                msg = f"expected a phase name that is an identifier other than 'pores', got {name!r}"
+                problems.append((("phases", name), msg))
             if phase.density is not None and self.basis != "weight":
                 problems.append((("phases", name, "density"), "only with basis 'weight'"))
         total = sum(phase.fraction for phase in self.phases.values())
         if abs(total - 1) > FRACTION_SUM_TOLERANCE:
             share = "volume" if self.basis == "volume" else "mass"
-            msg = f"expected the solid phases' fractions (shares of the solid {share}; porosity is separate) to add up to 1, got {total:.6g}"
+            msg = (
+                f"expected the solid phases' fractions (shares of the solid {share}; porosity is separate) "
+                f"to add up to 1, got {total:.6g}"
+            )
             problems.append((("phases",), msg))
         if self.matrix is not None and self.matrix not in self.phases:
             problems.append((("matrix",), unknown_name("phase", self.matrix, list(self.phases))))
         if self.scheme in ("reuss", "hashin_shtrikman_lower") and (self.porosity > 0 or self.pore_filling > 0):
-            msg = f"{self.scheme} gives a composite with pores no stiffness; use mori_tanaka, hashin_shtrikman_upper or voigt"
+            msg = (
+                f"{self.scheme} gives a composite with pores no stiffness; "
+                "use mori_tanaka, hashin_shtrikman_upper or voigt"
+            )
             problems.append((("scheme",), msg))
         _report(problems)
         return self
@@ -463,9 +470,13 @@ class Case(_Model):
                     problems.append((loc, msg))
             if composition.basis == "weight" and phase.density is None:
                 if material_density(phase.material, self.materials) is None:
-                    msg = f"required field is missing (basis weight needs it; the library has no density of {phase.material!r})"
+                    msg = (
+                        "required field is missing "
+                        f"(basis weight needs it; the library has no density of {phase.material!r})"
+                    )
                     problems.append((("phases", phase_name, "density"), msg))
         if not problems and len(active) != 1:
             got = "none" if not active else f"{len(active)}: " + ", ".join(active)
-            problems.append((("phases",), f"expected exactly one active (swelling) phase such as sulfur or Li2S, got {got}"))
+            msg = f"expected exactly one active (swelling) phase such as sulfur or Li2S, got {got}"
+            problems.append((("phases",), msg))
         return problems

@@ -188,7 +188,8 @@ class CompositeMaterial:
         law = getattr(self.phases[self._index(self.active)].material, "swelling", None)
         breaks = [] if law is None or law.table is None else list(law.table[0])
         count = max(1, int(np.ceil(abs(end - start) * STEPS_PER_UNIT_XI)))
-        nodes = sorted({*np.linspace(start, end, count + 1), *(x for x in breaks if min(start, end) < x < max(start, end))})
+        inside = (x for x in breaks if min(start, end) < x < max(start, end))
+        nodes = sorted({*np.linspace(start, end, count + 1), *inside})
         nodes = nodes if end > start else nodes[::-1]
         y = np.array([1.0, self.reference_porosity])
         intervals = []
@@ -236,7 +237,8 @@ class CompositeMaterial:
             h = piece.hi - piece.lo
             t = (x - piece.lo) / h
             h00, h10, h01, h11 = 2 * t**3 - 3 * t**2 + 1, t**3 - 2 * t**2 + t, -2 * t**3 + 3 * t**2, t**3 - t**2
-            out[(slice(None), *index)] = h00 * piece.y_lo + h10 * h * piece.dy_lo + h01 * piece.y_hi + h11 * h * piece.dy_hi
+            value = h00 * piece.y_lo + h10 * h * piece.dy_lo + h01 * piece.y_hi + h11 * h * piece.dy_hi
+            out[(slice(None), *index)] = value
         return out[0], out[1]
 
     # -- the Material interface ----------------------------------------------

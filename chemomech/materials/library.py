@@ -3,7 +3,9 @@
 ``data/materials.csv`` is a verbatim copy of the project's shared table and
 is never edited here; ``data/supplement.csv`` adds, in the same format, the
 values chemomech needs that the shared table lacks (densities of the inert
-phases of a composite cathode), each with its source. Each row is one property of one material. Numeric values with a unit are
+phases of a composite cathode), each with its source.
+
+Each row is one property of one material. Numeric values with a unit are
 converted to SI with the shared pint registry; the value as written, the
 note, the source and the confidence (verified / secondary / computed /
 placeholder) are kept beside it.
