@@ -5,11 +5,13 @@ chemomech.materials.composite in a limit where it can be integrated by hand.
 """
 
 import json
+from typing import get_args
 
 import numpy as np
 import pytest
 
 from chemomech.case import load_case_text
+from chemomech.case.schema import Scheme
 from chemomech.materials import CompositeMaterial, Material, SwellingLaw, builtin_materials, resolve_materials
 from chemomech.materials import homogenization as hom
 from chemomech.materials.composite import Phase
@@ -176,6 +178,10 @@ materials:
   binder: {youngs_modulus: 5 MPa, poisson_ratio: 0.45}
 fixture: {type: gap}
 """
+
+
+def test_the_case_offers_every_scheme():
+    assert get_args(Scheme) == hom.SCHEMES
 
 
 def test_resolved_from_a_case_by_weight():
