@@ -227,8 +227,6 @@ class CompositeMaterial:
     def _state(self, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(Jg, V_p) at ξ by cubic Hermite interpolation on the integration intervals."""
         path = self._path
-        if not path:
-            return np.ones(xi.shape), np.full(xi.shape, self.reference_porosity)
         lows = np.array([piece.lo for piece in path])
         which = np.clip(np.searchsorted(lows, xi, side="right") - 1, 0, len(path) - 1)
         out = np.empty((2, *xi.shape))
