@@ -167,7 +167,7 @@ def _materials(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*header, title="chemomech material library (materials.csv)")
+    table = Table(*header, title="chemomech material library (materials.csv and supplement.csv)")
     for row in rows:
         table.add_row(*row)
     Console().print(table)

@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from chemomech.case.units import (
     Coordinate,
     CRate,
+    Density,
     Length,
     Modulus,
     Pressure,
@@ -232,8 +233,68 @@ class BreathingSpec(_Model):
         return self
 
 
+Scheme = Literal["mori_tanaka", "hashin_shtrikman_upper", "hashin_shtrikman_lower", "voigt", "reuss"]
+FRACTION_SUM_TOLERANCE = 1e-6
+
+
+class CompositePhase(_Model):
+    """One solid phase of a homogenised composite."""
+
+    material: str
+    """A built-in material or a material of the case file (not itself a composite)."""
+    fraction: Annotated[float, Field(gt=0, le=1)]
+    """Share of the solid: of its volume (basis volume) or of its mass (basis weight)."""
+    density: Density | None = None
+    """Basis weight only: overrides the library density of the material."""
+
+
+class Composition(_Model):
+    """A homogenised composite (physics.md section 9): solid phases, pores and a mean-field scheme."""
+
+    basis: Literal["volume", "weight"] = "volume"
+    """How the phase fractions are given: shares of the solid volume or of the solid mass."""
+    phases: dict[str, CompositePhase] = Field(min_length=1)
+    """Solid phases by name; exactly one lithiates (its material swells, e.g. sulfur or Li2S)."""
+    porosity: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Pore volume fraction of the composite as fabricated (either basis)."""
+    pore_filling: Fraction = 0.0
+    """Share of the active phase's volume increase that fills pores while there are any."""
+    scheme: Scheme = "mori_tanaka"
+    """Estimate of the moduli and swelling; Hashin-Shtrikman bounds are reported beside it."""
+    matrix: str | None = None
+    """Mori-Tanaka matrix phase (default: the inert phase with the largest volume fraction)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Composition:
+        problems: list[tuple[Loc, str]] = []
+        for name, phase in self.phases.items():
+            if not name.isidentifier() or name == "pores":
+                msg = f"expected a phase name that is an identifier other than 'pores', got {name!r}"
+                problems.append((("phases", name), msg))
+            if phase.density is not None and self.basis != "weight":
+                problems.append((("phases", name, "density"), "only with basis 'weight'"))
+        total = sum(phase.fraction for phase in self.phases.values())
+        if abs(total - 1) > FRACTION_SUM_TOLERANCE:
+            share = "volume" if self.basis == "volume" else "mass"
+            msg = (
+                f"expected the solid phases' fractions (shares of the solid {share}; porosity is separate) "
+                f"to add up to 1, got {total:.6g}"
+            )
+            problems.append((("phases",), msg))
+        if self.matrix is not None and self.matrix not in self.phases:
+            problems.append((("matrix",), unknown_name("phase", self.matrix, list(self.phases))))
+        if self.scheme in ("reuss", "hashin_shtrikman_lower") and (self.porosity > 0 or self.pore_filling > 0):
+            msg = (
+                f"{self.scheme} gives a composite with pores no stiffness; "
+                "use mori_tanaka, hashin_shtrikman_upper or voigt"
+            )
+            problems.append((("scheme",), msg))
+        _report(problems)
+        return self
+
+
 class MaterialSpec(_Model):
-    """A material defined in the case file, from scratch or from a built-in."""
+    """A material defined in the case file: from scratch, from a built-in, or a composite of phases."""
 
     base: str | None = None
     """Built-in material to start from; given fields override its values."""
@@ -245,6 +306,8 @@ class MaterialSpec(_Model):
     lithiated: LithiatedModuli | None = None
     breathing: BreathingSpec | None = None
     """Counter-electrode growth; 'none' switches off a built-in's (Li_metal, indium, LTO)."""
+    composition: Composition | None = None
+    """A homogenised composite; excludes every other field."""
 
     @field_validator("base")
     @classmethod
@@ -257,7 +320,10 @@ class MaterialSpec(_Model):
     @model_validator(mode="after")
     def _complete(self) -> MaterialSpec:
         problems = []
-        if self.base is None:
+        if self.composition is not None:
+            others = sorted(self.model_fields_set - {"composition"})
+            problems += [((f,), "not with composition (a composite's properties come from its phases)") for f in others]
+        elif self.base is None:
             missing = [f for f in ("youngs_modulus", "poisson_ratio") if getattr(self, f) is None]
             problems += [((f,), "required field is missing (a material without 'base' needs it)") for f in missing]
         breathing = self.breathing
@@ -478,6 +544,10 @@ class Case(_Model):
         for loc, name in self.geometry.material_fields().items():
             if name not in known:
                 problems.append((("geometry", *loc), unknown_name("material", name, known)))
+        for name, spec in self.materials.items():
+            if spec.composition is not None:
+                where = ("materials", name, "composition")
+                problems += [((*where, *loc), msg) for loc, msg in self._composition_problems(spec.composition, known)]
         if not problems and self.geometry.type == "stack":
             problems += _balance_problems(self)
         first: dict[str, int] = {}
@@ -487,6 +557,44 @@ class Case(_Model):
                 problems.append((("sensors", i, "name"), f"duplicate sensor name {sensor.name!r} (also sensors[{j}])"))
         _report(problems)
         return self
+
+    def _composition_problems(self, composition: Composition, known: list[str]) -> list[tuple[Loc, str]]:
+        """Phase materials known and plain, one active phase matching the lithiation, densities for weight."""
+        # Imported here: chemomech.materials imports the unit registry of this package.
+        from chemomech.materials.resolve import material_density, material_is_active
+
+        problems: list[tuple[Loc, str]] = []
+        active = []
+        for phase_name, phase in composition.phases.items():
+            loc = ("phases", phase_name, "material")
+            if phase.material not in known:
+                problems.append((loc, unknown_name("material", phase.material, known)))
+                continue
+            spec = self.materials.get(phase.material)
+            if spec is not None and spec.composition is not None:
+                problems.append((loc, f"expected a plain material, got the composite {phase.material!r}"))
+                continue
+            if material_is_active(phase.material, self.materials):
+                active.append(phase_name)
+                lithiated = phase.material if spec is None else spec.base
+                if lithiated in ("sulfur", "Li2S") and lithiated != self.lithiation.active_material:
+                    msg = (
+                        f"the phase is {lithiated} but lithiation.active_material is "
+                        f"{self.lithiation.active_material!r}: fractions are given as fabricated"
+                    )
+                    problems.append((loc, msg))
+            if composition.basis == "weight" and phase.density is None:
+                if material_density(phase.material, self.materials) is None:
+                    msg = (
+                        "required field is missing "
+                        f"(basis weight needs it; the library has no density of {phase.material!r})"
+                    )
+                    problems.append((("phases", phase_name, "density"), msg))
+        if not problems and len(active) != 1:
+            got = "none" if not active else f"{len(active)}: " + ", ".join(active)
+            msg = f"expected exactly one active (swelling) phase such as sulfur or Li2S, got {got}"
+            problems.append((("phases",), msg))
+        return problems
 
 
 def _balance_problems(case: Case) -> list[tuple[Loc, str]]:

@@ -119,6 +119,8 @@ Time = quantity("duration", "[time]", "1 h")
 """Positive duration in s."""
 Stiffness = quantity("stiffness", "[force] / [length]", "1e8 N/m")
 """Positive spring stiffness in N/m."""
+Density = quantity("density", "[mass] / [length] ** 3", "1.86 g/cm3")
+"""Positive mass density in kg/m³."""
 SpecificCapacity = quantity("specific capacity", "[charge] / [mass]", "1000 mAh/g", "non-negative")
 """Non-negative capacity per mass of sulfur in C/kg (1 mAh/g = 3600 C/kg)."""
 Coordinate = quantity("coordinate", "[length]", "2 mm", "non-negative")

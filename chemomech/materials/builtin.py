@@ -28,8 +28,9 @@ FARADAY = 96485.33212
 """Faraday constant, C/mol (exact in the 2019 SI)."""
 
 
-def _source(prop: Property) -> str:
-    return f"library {prop.material}.{prop.name}: {prop.source} [{prop.confidence}]"
+def library_source(prop: Property) -> str:
+    """How a library value is credited in ``sources``: file, source and confidence."""
+    return f"{prop.table}: {prop.source} [{prop.confidence}]"
 
 
 def _elastic(name: str) -> Material:
@@ -39,7 +40,7 @@ def _elastic(name: str) -> Material:
         name,
         youngs_modulus=E.value,
         poisson_ratio=nu.value,
-        sources={"youngs_modulus": _source(E), "poisson_ratio": _source(nu)},
+        sources={"youngs_modulus": library_source(E), "poisson_ratio": library_source(nu)},
     )
 
 
@@ -58,9 +59,9 @@ def _active(name: str) -> Material:
         sources={
             **sulfur.sources,
             "active_fraction": "pure active phase",
-            "swelling": _source(ratio),
-            "lithiated_youngs_modulus": _source(E),
-            "lithiated_poisson_ratio": _source(nu),
+            "swelling": library_source(ratio),
+            "lithiated_youngs_modulus": library_source(E),
+            "lithiated_poisson_ratio": library_source(nu),
         },
     )
 
@@ -72,18 +73,18 @@ def _breathing(name: str) -> tuple[Breathing, dict[str, str]] | None:
         props = library.get("Li_metal")
         per_charge, molar = props["thickness_per_capacity"], props["molar_volume"]
         law = Breathing("thickness", FARADAY / molar.value, thickness_per_charge=per_charge.value)
-        return law, {"breathing": f"{_source(per_charge)}; capacity from {_source(molar)}"}
+        return law, {"breathing": f"{library_source(per_charge)}; capacity from {library_source(molar)}"}
     if name == "indium":
         alloy, props = library.get("LiIn")["thickness_per_capacity"], library.get("indium")
         density, molar_mass = props["density"], props["molar_mass"]
         capacity = FARADAY * density.value / molar_mass.value
         law = Breathing("thickness", capacity, thickness_per_charge=alloy.value)
-        return law, {"breathing": f"{_source(alloy)}; capacity In -> LiIn from {_source(density)}"}
+        return law, {"breathing": f"{library_source(alloy)}; capacity In -> LiIn from {library_source(density)}"}
     if name == "LTO":
         props = library.get("LTO")
         change, density, specific = props["volume_change"], props["density"], props["specific_capacity"]
         law = Breathing("volume", density.value * specific.value, volume_change=change.value)
-        return law, {"breathing": f"{_source(change)}; capacity from {_source(specific)}, {_source(density)}"}
+        return law, {"breathing": f"{library_source(change)}; capacity from {library_source(specific)}, {library_source(density)}"}
     return None
 
 

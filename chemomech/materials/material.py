@@ -15,10 +15,48 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+
+class MaterialLaw(Protocol):
+    """What the mechanics reads from a region's material, as functions of ξ.
+
+    Implemented by Material (one phase, or a composite with a given active
+    fraction) and by chemomech.materials.composite.CompositeMaterial (a
+    homogenised composite from its phases).
+    """
+
+    name: str
+    breathing: Breathing | None
+    """Growth with the exchanged charge, for a counter electrode; None otherwise."""
+
+    @property
+    def active_fraction(self) -> float:
+        """Volume fraction of the lithiating S/Li2S phase (0: the region does not lithiate)."""
+        ...
+
+    def moduli(self, xi: ArrayLike) -> tuple:
+        """(E, ν) at ξ."""
+        ...
+
+    def lame(self, xi: ArrayLike) -> tuple:
+        """(μ, λ) at ξ."""
+        ...
+
+    def growth_jacobian(self, xi: ArrayLike) -> np.ndarray | float:
+        """Jg(ξ) = det Fg of free swelling."""
+        ...
+
+    def growth_stretch(self, xi: ArrayLike) -> np.ndarray | float:
+        """g(ξ) = Jg(ξ)^(1/3)."""
+        ...
+
+    def describe(self) -> dict:
+        """The material as JSON-ready data for summary.json."""
+        ...
 
 
 @dataclass(frozen=True)

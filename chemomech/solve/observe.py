@@ -4,12 +4,14 @@ Series columns (units in every name): step, time, cycle, capacity per gram
 of sulfur Q = ξ·1672 mAh/g, current, mean lithiation of the active phase
 ⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, the
 fibre Bragg gratings' strains and shifts, per region max σ1, min σ3, max von
-Mises and mean hydrostatic stress, plus the Newton and Krylov iteration
+Mises and mean hydrostatic stress, the porosity of every homogenised
+composite region (a function of ξ), plus the Newton and Krylov iteration
 counts of the step.
 """
 
 from chemomech.dolfinx_compat import dolfinx
 from chemomech.materials import SULFUR_SPECIFIC_CAPACITY as SULFUR_CAPACITY
+from chemomech.materials import CompositeMaterial
 
 MPA = 1.0e-6
 MICROMETRE = 1.0e6
@@ -45,6 +47,9 @@ class StepObserver:
         self._active_xi = dolfinx.fem.form(fields.active_fraction * fields.xi * weight * dx)
         self._active_volume = dolfinx.fem.form(fields.active_fraction * weight * dx)
         self._comm = model.domain.mesh.comm
+        self._composites = {
+            region: material for region, material in sim.materials.items() if isinstance(material, CompositeMaterial)
+        }
         self._preload_displacement = 0.0
         self.steps = 0
         self.newton_iterations = 0
@@ -84,6 +89,8 @@ class StepObserver:
             row |= grating.read()
         for region, values in self.stresses.region_statistics().items():
             row |= {f"{region}_{key} [MPa]": value * MPA for key, value in values.items()}
+        for region, material in self._composites.items():
+            row[f"{region}_porosity [-]"] = material.porosity(state.xi)
         newton = stats.newton_iterations if stats else 0
         krylov = stats.krylov_iterations if stats else 0
         row |= {"newton_iterations [-]": newton, "krylov_iterations [-]": krylov}
