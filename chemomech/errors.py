@@ -5,7 +5,9 @@ MPI rank, before anything is computed. ``SolverFailure`` (exit 1): the
 simulation could not go on (Newton failed after all cut-backs, a singular
 system); it must be raised collectively, on every rank. ``GeometryError``
 (exit 2): the geometry cannot be built or meshed; raised on every rank
-before anything is written.
+before anything is written. ``RestartError`` (exit 2): no checkpoint to
+restart from, or one of another case or mesh; raised on every rank before
+anything is written.
 """
 
 from chemomech.case.errors import CaseError, Problem
@@ -19,4 +21,8 @@ class GeometryError(Exception):
     """The geometry cannot be built or meshed; raised on every MPI rank."""
 
 
-__all__ = ["CaseError", "GeometryError", "Problem", "SolverFailure"]
+class RestartError(Exception):
+    """A run cannot restart from the given output directory; raised on every MPI rank."""
+
+
+__all__ = ["CaseError", "GeometryError", "Problem", "RestartError", "SolverFailure"]

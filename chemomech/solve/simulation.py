@@ -3,6 +3,10 @@
 ``build_simulation`` resolves materials and the schedule (pure Python, may
 still reject the case), builds and distributes the mesh, and sets up fields,
 model, supports, sensors and the stepper. It writes nothing.
+
+``state`` registers every Function a restart needs (the displacement, the
+predictor increment, the fixture's preload state; physics with history
+variables add theirs); ``next_target`` is the position in the schedule.
 """
 
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
 from chemomech.physics.mechanics import MechanicsModel
 from chemomech.sensors import Dilatometer, LoadCell
+from chemomech.solve.state import StateRegistry
 from chemomech.solve.stepper import Stepper
 
 
@@ -36,10 +41,15 @@ class Simulation:
     stresses: StressFields
     sensors: tuple | None
     stepper: Stepper
+    state: StateRegistry
+    next_target: int = 0  # index in the schedule of the next target to start
 
     def run_schedule(self):
-        """Yield (state, SolveStats) for every converged step of the schedule."""
-        for target in self.schedule:
+        """Yield (state, SolveStats) for every converged step of the rest of the schedule."""
+        yield from self.stepper.resume()  # a target cut back before a restart
+        while self.next_target < len(self.schedule):
+            target = self.schedule[self.next_target]
+            self.next_target += 1
             yield from self.stepper.advance(target)
 
 
@@ -75,6 +85,12 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         support = InclusionSupport(model, case.geometry.outer_boundary)
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
+    stepper = Stepper(model, fields, support, case.solver, initial)
+    state = StateRegistry()
+    state.add("displacement", model.u)
+    state.add("predictor_increment", stepper.increment)
+    if isinstance(support, StackFixture):
+        state.add("preload_displacement", support.u_ref)
     return Simulation(
         case=case,
         materials=materials,
@@ -86,5 +102,6 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         support=support,
         stresses=StressFields(model),
         sensors=sensors,
-        stepper=Stepper(model, fields, support, case.solver, initial),
+        stepper=stepper,
+        state=state,
     )
