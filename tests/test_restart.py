@@ -184,7 +184,8 @@ def test_state_round_trip_across_rank_counts(mpi_tmp_path, direction):
 
 def test_state_refuses_another_mesh(mpi_tmp_path):
     def p1(nx: int):
-        return dolfinx.fem.Function(dolfinx.fem.functionspace(dolfinx.mesh.create_unit_square(WORLD, nx, 5), ("Lagrange", 1)))
+        mesh = dolfinx.mesh.create_unit_square(WORLD, nx, 5)
+        return dolfinx.fem.Function(dolfinx.fem.functionspace(mesh, ("Lagrange", 1)))
 
     saved = StateRegistry()
     saved.add("u", p1(6))
@@ -275,7 +276,7 @@ def test_restart_of_another_case_or_mesh_is_refused(tmp_path, mpi_tmp_path, refe
     assert _restart(tmp_path, outdir, "outputs.field_every=2", "geometry.mesh_size=50 um") == 2
     err = capsys.readouterr().err
     if WORLD.rank == 0:
-        assert "it differs in fixture.preload, solver.max_xi_step (only outputs may change" in err
+        assert "it differs in fixture.preload, solver.max_xi_step (only outputs, name and description may" in err
         assert "it differs in geometry.mesh_size (only" in err
         manifest = json.loads((outdir / "checkpoint.json").read_text())
         manifest["mesh"]["coordinate_sum"][0] *= 1.0 + 1e-6  # as if gmsh had meshed differently
@@ -333,8 +334,13 @@ def test_killed_run_restarts_on_another_rank_count(tmp_path, reference, ranks, r
     # fields are closed at each checkpoint, just before its manifest
     assert checkpoint <= assert_fields_readable(outdir) <= checkpoint + CHECKPOINT_EVERY
 
+    restart_case = outdir / "case.yaml" if ranks == 2 else case  # the run's own copy will do
     result = subprocess.run(
-        _command(restart_ranks, case, "--restart", str(outdir)), cwd=ROOT, capture_output=True, text=True, timeout=300
+        _command(restart_ranks, restart_case, "--restart", str(outdir)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert_same_series(read_series(outdir / "series.csv"), reference[1])
@@ -342,3 +348,24 @@ def test_killed_run_restarts_on_another_rank_count(tmp_path, reference, ranks, r
     assert summary["restarted_after_step"] == checkpoint and summary["ranks"] == restart_ranks
     assert summary["steps"] == LAST_STEP + 1
     assert assert_fields_readable(outdir) == LAST_STEP
+
+
+def test_fields_index_reads_in_vtk(reference):
+    """VTK's XDMF reader (ParaView's) sees every step of every segment through fields.xdmf."""
+    xdmf = pytest.importorskip("vtkmodules.vtkIOXdmf2", reason="VTK (the viz extra) is not installed")
+    from vtkmodules.vtkCommonExecutionModel import vtkStreamingDemandDrivenPipeline
+
+    if WORLD.rank > 0:
+        return
+    outdir, series = reference
+    reader = xdmf.vtkXdmfReader()
+    reader.SetFileName(str(outdir / "fields.xdmf"))
+    reader.UpdateInformation()
+    times = reader.GetOutputInformation(0).Get(vtkStreamingDemandDrivenPipeline.TIME_STEPS())
+    assert list(times) == [float(s) for s in range(LAST_STEP + 1)]
+    for step in (0, 5, 12, LAST_STEP):  # in four of the six segments
+        reader.UpdateTimeStep(float(step))
+        blocks = reader.GetOutputDataObject(0)
+        names = [blocks.GetMetaData(i).Get(blocks.NAME()) for i in range(blocks.GetNumberOfBlocks())]
+        lithiation = blocks.GetBlock(names.index("lithiation")).GetCellData().GetArray("lithiation")
+        assert lithiation.GetRange()[1] == pytest.approx(series["lithiation [-]"][step], abs=1e-6)  # read as float32

@@ -66,7 +66,9 @@ def write_index(folder: Path, index: Path) -> None:
                 continue
             name = grid.get("Name")
             if name not in collections:
-                collections[name] = ET.SubElement(domain, "Grid", Name=name, GridType="Collection", CollectionType="Temporal")
+                collections[name] = ET.SubElement(
+                    domain, "Grid", Name=name, GridType="Collection", CollectionType="Temporal"
+                )
             collections[name].extend(grid.findall("Grid"))
     ET.indent(root)
     tmp = index.with_name(index.name + ".tmp")

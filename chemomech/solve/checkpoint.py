@@ -12,7 +12,9 @@ from the case, deterministically.
 
 ``chemomech run CASE --restart OUTDIR`` refuses (RestartError, exit 2, on
 every rank, before anything is written) a directory without a checkpoint, a
-case that differs from the checkpointed one anywhere but in ``outputs``, and
+case that differs from the checkpointed one anywhere but in ``outputs``,
+``name`` and ``description`` (the copy OUTDIR/case.yaml is named after its
+file, unless the case names itself), and
 a mesh with other numbers of cells or nodes or other coordinates; it then
 reads the Functions back, restores the stepper, and the run goes on after
 the checkpoint's step as if it had never stopped.
@@ -31,6 +33,7 @@ MANIFEST = "checkpoint.json"
 FOLDER = "checkpoint"
 FORMAT = 1
 COORDINATE_RTOL = 1e-9  # of the mesh fingerprint's coordinate moments
+FREE = ("outputs", "name", "description")  # case fields a restart may change: they do not change results
 
 
 def mesh_fingerprint(mesh) -> dict:
@@ -65,7 +68,8 @@ def _resolved(case) -> dict:
 def _differences(a, b, path: str = "") -> list[str]:
     """Dotted paths where two JSON values differ."""
     if isinstance(a, dict) and isinstance(b, dict):
-        return [d for key in sorted(a.keys() | b.keys()) for d in _differences(a.get(key), b.get(key), f"{path}.{key}".lstrip("."))]
+        keys = sorted(a.keys() | b.keys())
+        return [d for key in keys for d in _differences(a.get(key), b.get(key), f"{path}.{key}".lstrip("."))]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(x, y, f"{path}[{i}]")]
     return [] if a == b else [path or "(whole case)"]
@@ -134,13 +138,14 @@ def _check_manifest(outdir: Path, case) -> dict:
     if manifest.get("format") != FORMAT:
         raise RestartError(f"{path}: checkpoint format {manifest.get('format')!r}, expected {FORMAT}")
     current = _resolved(case)
-    stored_case.pop("outputs", None)
-    current.pop("outputs", None)
+    for key in FREE:
+        stored_case.pop(key, None)
+        current.pop(key, None)
     changed = _differences(stored_case, current)
     if changed:
         raise RestartError(
             f"{outdir}: the checkpoint was made for another case; it differs in {', '.join(changed)} "
-            "(only outputs may change on a restart)"
+            "(only outputs, name and description may change on a restart)"
         )
     if not (outdir / manifest["state_file"]).is_file():
         raise RestartError(f"{path}: its state file {manifest['state_file']} is missing")
