@@ -218,6 +218,7 @@ def test_series_reader_drops_a_row_cut_off_by_a_kill(tmp_path):
 def test_interrupted_run_restarts_to_the_same_results(mpi_tmp_path, reference, monkeypatch):
     """Stopped right after a random step; the restart continues from the checkpoint before it."""
     stop = WORLD.bcast(random.randrange(CHECKPOINT_EVERY + 1, LAST_STEP - 1), root=0)
+    print(f"stopped after step {stop}")  # shown if the test fails
     outdir = mpi_tmp_path / "out"
     record = StepObserver.record
 
@@ -322,6 +323,7 @@ def test_killed_run_restarts_on_another_rank_count(tmp_path, reference, ranks, r
     case.write_text(CASE)
     outdir = tmp_path / "out"
     kill = random.randrange(CHECKPOINT_EVERY + 1, LAST_STEP - 6)
+    print(f"killed after step {kill} on {ranks} rank(s)")  # shown if the test fails
     _kill_after(_command(ranks, case, "-o", str(outdir)), outdir / "series.csv", kill)
 
     # everything written before the kill is readable

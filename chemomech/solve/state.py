@@ -119,9 +119,8 @@ def _fill(function, keys: np.ndarray, values: np.ndarray) -> str | tuple[int, in
     """Fill ``function`` from stored (keys, values).
 
     Returns the numbers of owned nodes with no stored key and with more than
-    one within the tolerance (the Function is only filled where no local
-    node has either),
-    or a description of why the stored data cannot fit at all.
+    one within the tolerance (the Function is filled only if no local node
+    has either), or why the stored data cannot fit at all.
     """
     space = function.function_space
     bs = space.dofmap.index_map_bs
