@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chemomech.case import Case, CaseError, load_case
-from chemomech.errors import GeometryError, SolverFailure
+from chemomech.errors import GeometryError, RestartError, SolverFailure
 
 
 def _world():
@@ -76,11 +76,13 @@ def _run(args: argparse.Namespace) -> int:
     case = _load(args, rank)
     if case is None:
         return 2
-    outdir = args.output if args.output is not None else Path("results") / case.name
+    outdir = args.output or args.restart or Path("results") / case.name
     try:
         from chemomech.solve.run import run_case
 
-        run_case(case, outdir=outdir, case_path=Path(args.case), progress=not args.quiet)
+        run_case(
+            case, outdir=outdir, case_path=Path(args.case), progress=not args.quiet, restart=args.restart is not None
+        )
     except SolverFailure as err:  # raised collectively
         if rank == 0:
             print(f"{args.case}: solver failure: {err}", file=sys.stderr)
@@ -88,6 +90,10 @@ def _run(args: argparse.Namespace) -> int:
     except GeometryError as err:  # raised collectively, before anything is written
         if rank == 0:
             print(f"{args.case}: geometry: {err}", file=sys.stderr)
+        return 2
+    except RestartError as err:  # raised collectively, before anything is written
+        if rank == 0:
+            print(f"{args.case}: restart: {err}", file=sys.stderr)
         return 2
     except Exception as err:
         if size == 1:
@@ -184,7 +190,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", parents=[overrides], help="validate and run a case")
     run.add_argument("case", type=Path, metavar="CASE")
-    run.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
+    where.add_argument(
+        "--restart", type=Path, metavar="OUTDIR", help="continue a stopped run from the last checkpoint in OUTDIR"
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress lines (batch jobs)")
     run.set_defaults(command=_run)
 

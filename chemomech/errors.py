@@ -7,7 +7,9 @@ system); it must be raised collectively, on every rank. ``GeometryError``
 (exit 2): the geometry cannot be built or meshed; raised on every rank
 before anything is written. ``SweepError`` (exit 2): a parameter sweep that
 cannot start (a malformed ``--param``, a variant case that does not validate);
-raised before any run.
+raised before any run. ``RestartError`` (exit 2): no checkpoint to restart
+from, or one of another case or mesh; raised on every rank before anything
+is written.
 """
 
 from chemomech.case.errors import CaseError, Problem
@@ -25,4 +27,8 @@ class SweepError(Exception):
     """A sweep that cannot start; the message says which parameter or run and why."""
 
 
-__all__ = ["CaseError", "GeometryError", "Problem", "SolverFailure", "SweepError"]
+class RestartError(Exception):
+    """A run cannot restart from the given output directory; raised on every MPI rank."""
+
+
+__all__ = ["CaseError", "GeometryError", "Problem", "RestartError", "SolverFailure", "SweepError"]

@@ -496,6 +496,8 @@ class Outputs(_Model):
     field_every: int = Field(1, ge=1)
     figures: bool = True
     """PNG and SVG plots of the series under figures/ and report.html at the end of the run."""
+    checkpoint_every: int = Field(10, ge=0)
+    """Write a restart checkpoint every n steps; 0: never."""
 
 
 class Solver(_Model):

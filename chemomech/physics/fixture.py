@@ -67,8 +67,17 @@ class StackFixture:
     def begin_cycling(self) -> None:
         """Freeze the preload state u⁰ and switch to the cycling fixture."""
         self.u_ref.x.array[:] = self.model.u.x.array
+        self._hold()
+
+    def resume(self, stage: str) -> None:
+        """Re-enter ``stage`` after a restart, with u⁰ read back into ``u_ref``."""
+        if stage == "cycling":
+            self._hold()
+
+    def _hold(self) -> None:
+        """The cycling fixture relative to the preload state u⁰ in ``u_ref``."""
         if self._gap_bc is not None:
-            self._gap_value.x.array[:] = self.model.u.x.array[self._axial_map]
+            self._gap_value.x.array[:] = self.u_ref.x.array[self._axial_map]
         spec = self.spec
         self.pressure.value = spec.pressure if spec.pressure is not None else spec.preload
         if spec.type == "spring":
@@ -99,6 +108,9 @@ class InclusionSupport:
 
     def begin_cycling(self) -> None:
         """Nothing changes at the start of cycling."""
+
+    def resume(self, stage: str) -> None:
+        """Nothing to restore after a restart."""
 
     def apply_preload(self, fraction: float) -> None:
         """An inclusion model has no plunger."""

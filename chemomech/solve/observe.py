@@ -103,6 +103,26 @@ class StepObserver:
         self.last_row = row
         self._log(_progress_line(row), stats)
 
+    def snapshot(self) -> dict:
+        """Counters and the last row, for a checkpoint."""
+        return {
+            "steps": self.steps,
+            "newton_iterations": self.newton_iterations,
+            "krylov_iterations": self.krylov_iterations,
+            "preload_displacement": self._preload_displacement,
+            "warned": self._warned,
+            "last_row": self.last_row,
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        """Continue counting from a checkpoint's ``snapshot``."""
+        self.steps = snapshot["steps"]
+        self.newton_iterations = snapshot["newton_iterations"]
+        self.krylov_iterations = snapshot["krylov_iterations"]
+        self._preload_displacement = snapshot["preload_displacement"]
+        self._warned = snapshot["warned"]
+        self.last_row = snapshot["last_row"]
+
     def flush_warnings(self) -> None:
         """Announce the warnings raised since the last call."""
         for warning in self._warnings[self._warned :]:

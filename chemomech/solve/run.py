@@ -4,7 +4,9 @@ The problem is set up first (``build_simulation``, which may still reject
 the case or the geometry); only then is the output directory created and the
 schedule stepped through, one series row (and optionally fields) per
 converged step. On solver failure every row written so far is kept and the
-summary records the failure.
+summary records the failure. A checkpoint is written every
+``outputs.checkpoint_every`` steps; with ``restart`` the run continues from
+the one in ``outdir`` (see chemomech.solve.checkpoint).
 """
 
 import shutil
@@ -22,6 +24,7 @@ from chemomech.output.provenance import environment, package_versions, write_jso
 from chemomech.output.report import write_report
 from chemomech.output.runlog import RunLog
 from chemomech.output.series import SeriesWriter
+from chemomech.solve.checkpoint import Checkpointer, read_checkpoint, restore
 from chemomech.solve.observe import StepObserver
 from chemomech.solve.simulation import build_simulation
 
@@ -29,8 +32,9 @@ from chemomech.solve.simulation import build_simulation
 def _prepare_outdir(outdir: Path, case_path: Path | None, case, comm) -> None:
     if comm.rank == 0:
         outdir.mkdir(parents=True, exist_ok=True)
-        if case_path is not None:
-            shutil.copyfile(case_path, outdir / "case.yaml")
+        copy = outdir / "case.yaml"
+        if case_path is not None and not (copy.exists() and copy.samefile(case_path)):  # a restart may use the copy
+            shutil.copyfile(case_path, copy)
         write_json_atomic(outdir / "case.resolved.json", case.model_dump(mode="json"))
     comm.barrier()
 
@@ -62,11 +66,18 @@ def _draw_figures_and_report(outdir: Path, title: str) -> None:
 
 
 def run_case(
-    case, outdir: Path, case_path: Path | None = None, *, comm=MPI.COMM_WORLD, progress: bool = False
+    case,
+    outdir: Path,
+    case_path: Path | None = None,
+    *,
+    comm=MPI.COMM_WORLD,
+    progress: bool = False,
+    restart: bool = False,
 ) -> dict:
     """Run a case; return the summary (also written to ``summary.json``).
 
-    With ``progress`` rank 0 prints one line per converged step.
+    With ``progress`` rank 0 prints one line per converged step; with
+    ``restart`` the run continues from the checkpoint in ``outdir``.
     """
     wall_start = time.perf_counter()
     outdir = Path(outdir)
@@ -75,21 +86,34 @@ def run_case(
         if removed and progress:
             print(f"removed {len(removed)} dead or broken entries from the form cache {form_cache.cache_directory()}")
     comm.barrier()
+    checkpoint = read_checkpoint(outdir, case, comm) if restart else None
     sim = build_simulation(case, comm)
+    if checkpoint is not None:
+        restore(sim, checkpoint, outdir, comm)
     setup_time = time.perf_counter() - wall_start
 
     _prepare_outdir(outdir, case_path, case, comm)
-    series = SeriesWriter(outdir / "series.csv", comm)
-    fields = FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses) if case.outputs.fields else None
+    kept = checkpoint["step"] if checkpoint is not None else None  # last series step kept
+    series = SeriesWriter(outdir / "series.csv", comm, keep_rows=None if kept is None else kept + 1)
+    fields = (
+        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, keep_through=kept)
+        if case.outputs.fields
+        else None
+    )
     report = print if progress and comm.rank == 0 else None
-    log = RunLog(outdir / "run.log", comm)
+    log = RunLog(outdir / "run.log", comm, append=restart)
     announce = partial(_announce, log, report)
     observer = StepObserver(sim, series, fields, case.outputs.field_every, log, announce)
+    if checkpoint is not None:
+        observer.restore(checkpoint["observer"])
+    checkpoints = Checkpointer(outdir, sim, observer, fields, case.outputs.checkpoint_every, comm)
     mesh = _mesh_summary(sim)
     announce(
         f"{case.name}: {mesh['kind']}, {mesh['cells']} cells, {mesh['displacement_dofs']} dofs, "
         f"{comm.size} rank(s), {len(sim.schedule)} targets -> {outdir}",
     )
+    if checkpoint is not None:
+        announce(f"restart after step {kept} (checkpoint written on {checkpoint['ranks']} rank(s))")
     summary = {
         "case": case.name,
         "case_file": str(case_path) if case_path is not None else None,
@@ -100,6 +124,8 @@ def run_case(
         "materials": {region: material.describe() for region, material in sim.materials.items()},
         "electrode_balance": sim.balance.describe() if sim.balance is not None else None,
     }
+    if checkpoint is not None:
+        summary["restarted_after_step"] = kept
     def finish() -> None:
         """Close the outputs and write the summary: collective, on every rank."""
         observer.flush_warnings()
@@ -129,9 +155,11 @@ def run_case(
         comm.barrier()  # every file is complete when run_case returns on any rank
 
     try:
-        observer.record(sim.initial, None)
+        if checkpoint is None:
+            observer.record(sim.initial, None)
         for state, stats in sim.run_schedule():
             observer.record(state, stats)
+            checkpoints.after_step(observer.steps - 1)
     except SolverFailure as failure:  # raised on every rank together
         summary["status"] = "failed"
         summary["error"] = str(failure)

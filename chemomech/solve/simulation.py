@@ -3,6 +3,10 @@
 ``build_simulation`` resolves materials and the schedule (pure Python, may
 still reject the case), builds and distributes the mesh, and sets up fields,
 model, supports, sensors and the stepper. It writes nothing.
+
+``state`` registers every Function a restart needs (the displacement, the
+predictor increment, the fixture's preload state; physics with history
+variables add theirs); ``next_target`` is the position in the schedule.
 """
 
 from dataclasses import dataclass
@@ -21,6 +25,8 @@ from chemomech.physics.mechanics import MechanicsModel
 from chemomech.materials import default_library
 from chemomech.sensors import Dilatometer, FibreBraggGrating, LoadCell
 from chemomech.sensors.fbg import StrainOptics
+from chemomech.sensors import Dilatometer, LoadCell
+from chemomech.solve.state import StateRegistry
 from chemomech.solve.stepper import Stepper
 
 
@@ -40,11 +46,16 @@ class Simulation:
     sensors: tuple | None
     stepper: Stepper
     balance: object | None
+    state: StateRegistry
     gratings: tuple[FibreBraggGrating, ...] = ()
+    next_target: int = 0  # index in the schedule of the next target to start
 
     def run_schedule(self):
-        """Yield (state, SolveStats) for every converged step of the schedule."""
-        for target in self.schedule:
+        """Yield (state, SolveStats) for every converged step of the rest of the schedule."""
+        yield from self.stepper.resume()  # a target cut back before a restart
+        while self.next_target < len(self.schedule):
+            target = self.schedule[self.next_target]
+            self.next_target += 1
             yield from self.stepper.advance(target)
 
 
@@ -107,6 +118,11 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     if balance is not None:
         segments = [xi0, *(target.xi for target in schedule)]
         stepper.warnings += balance.check((min(segments), max(segments)), 0)
+    state = StateRegistry()
+    state.add("displacement", model.u)
+    state.add("predictor_increment", stepper.increment)
+    if isinstance(support, StackFixture):
+        state.add("preload_displacement", support.u_ref)
     return Simulation(
         case=case,
         materials=materials,
@@ -121,4 +137,5 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         stepper=stepper,
         balance=balance,
         gratings=tuple(_grating(model, spec) for spec in case.sensors),
+        state=state,
     )

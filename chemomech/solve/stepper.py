@@ -8,10 +8,16 @@ with a SolverFailure, keeping every output written so far.
 
 Predictor: u ← u_n + (Δλ / Δλ_prev)(u_n − u_{n−1}), with λ the preload
 fraction in the preload stage and ξ while cycling.
+
+For a restart, ``snapshot`` gives the stepper's state besides the
+displacement and the predictor increment (Functions registered for the
+checkpoint): the converged target, the targets still pending (a target cut
+back into midpoints is finished first), the cut-backs and the warnings.
 """
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
+from chemomech.dolfinx_compat import dolfinx
 from chemomech.errors import SolverFailure
 from chemomech.physics.lithiation import Target
 from chemomech.solve.newton import NewtonSolver
@@ -41,7 +47,9 @@ class Stepper:
         self.state = initial
         self._solvers = {}
         self._converged = model.u.x.array.copy()
-        self._increment = None  # (u_n − u_{n−1}, Δλ_prev), same stage only
+        self.increment = dolfinx.fem.Function(model.space, name="predictor_increment")  # u_n − u_{n−1}
+        self._previous_change = None  # Δλ_prev of that increment; None: no predictor (new stage)
+        self._pending: list[tuple[Target, int]] = []  # (goal, cut-back depth), last is next
         self.cutbacks = 0
         self.warnings: list[str] = []  # what a reader of the results should know
         self._force_scale = model.force_scale(fields.max_youngs_modulus)
@@ -62,22 +70,26 @@ class Stepper:
         if target.stage == "cycling" and self.state.stage != "cycling":
             self.support.begin_cycling()
             self._solvers.pop("preload", None)  # frees its matrix and AMG hierarchy
-            self._increment = None
+            self._previous_change = None
         self.fields.update(target.xi)
         if target.stage == "preload":
             self.support.apply_preload(target.load_fraction)
 
     def _predict(self, target: Target) -> None:
-        if self._increment is None:
+        if self._previous_change is None:
             return
-        increment, previous_change = self._increment
         change = _load_parameter(target) - _load_parameter(self.state)
-        if previous_change != 0.0 and change != 0.0:
-            self.model.u.x.array[:] += (change / previous_change) * increment
+        if change != 0.0:
+            self.model.u.x.array[:] += (change / self._previous_change) * self.increment.x.array
 
     def advance(self, target: Target):
         """Reach ``target``; yield (state, SolveStats) for every converged step."""
-        pending = [(target, 0)]
+        self._pending.append((target, 0))
+        yield from self.resume()
+
+    def resume(self):
+        """Reach the pending targets; yield (state, SolveStats) for every converged step."""
+        pending = self._pending
         while pending:
             goal, depth = pending[-1]
             self._apply(goal)
@@ -105,6 +117,31 @@ class Stepper:
         u = self.model.u.x.array
         same_stage = goal.stage == self.state.stage
         change = _load_parameter(goal) - _load_parameter(self.state)
-        self._increment = (u - self._converged, change) if same_stage and change != 0.0 else None
+        if same_stage and change != 0.0:
+            self.increment.x.array[:] = u - self._converged
+            self._previous_change = change
+        else:
+            self._previous_change = None
         self._converged = u.copy()
         self.state = goal
+
+    def snapshot(self) -> dict:
+        """The stepper's state besides its Functions, as JSON-ready data."""
+        return {
+            "state": asdict(self.state),
+            "pending": [[asdict(goal), depth] for goal, depth in self._pending],
+            "previous_change": self._previous_change,
+            "cutbacks": self.cutbacks,
+            "warnings": list(self.warnings),
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        """Continue from ``snapshot``, with u and the increment already read back."""
+        self.state = Target(**snapshot["state"])
+        self._pending = [(Target(**goal), depth) for goal, depth in snapshot["pending"]]
+        self._previous_change = snapshot["previous_change"]
+        self.cutbacks = snapshot["cutbacks"]
+        self.warnings[:] = snapshot["warnings"]  # the observer holds this list
+        self._converged = self.model.u.x.array.copy()
+        self.fields.update(self.state.xi)
+        self.support.resume(self.state.stage)
