@@ -11,10 +11,21 @@ import difflib
 from itertools import pairwise
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chemomech.case.units import CRate, Length, Modulus, Pressure, SpecificCapacity, Stiffness, Time, value_error
+from chemomech.case.units import (
+    CRate,
+    Length,
+    Modulus,
+    Pressure,
+    SpecificCapacity,
+    Stiffness,
+    Time,
+    show_value,
+    to_si,
+    value_error,
+)
 
 Loc = tuple[str | int, ...]
 Dimension = Literal["plane_strain", "axisymmetric", "3d"]
@@ -307,6 +318,37 @@ class Fixture(_Model):
         return self
 
 
+SNAPSHOT_KEYWORDS = ("preload", "first_cycle", "all_cycles", "end")
+_SNAPSHOT_EXPECTED = f"a step number, a time like '2 h' or one of {', '.join(SNAPSHOT_KEYWORDS)}"
+
+
+def _snapshot(value):
+    """A snapshot time: a step number (int), a time (float, in s) or a keyword (str)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip() in SNAPSHOT_KEYWORDS:
+        return value.strip()
+    if isinstance(value, str) and any(c.isdigit() for c in value):
+        try:
+            return to_si(value, "time", "[time]", "2 h", "non-negative")
+        except PydanticCustomError as err:
+            raise value_error(_SNAPSHOT_EXPECTED, err.context["got"]) from None
+    raise value_error(_SNAPSHOT_EXPECTED, show_value(value))
+
+
+Snapshot = Annotated[
+    int | float | str,
+    BeforeValidator(_snapshot),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+            "description": _SNAPSHOT_EXPECTED,
+            "examples": [12, "2 h", "end"],
+        }
+    ),
+]
+
+
 class Outputs(_Model):
     """What is written besides the scalar series."""
 
@@ -315,6 +357,8 @@ class Outputs(_Model):
     field_every: int = Field(1, ge=1)
     figures: bool = True
     """PNG and SVG plots of the series under figures/ and report.html at the end of the run."""
+    snapshots: list[Snapshot] = ["preload", "first_cycle", "end"]
+    """Times of the field snapshots (figures/fields_step*.png; need fields and figures)."""
 
 
 class Solver(_Model):
