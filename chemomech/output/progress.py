@@ -9,8 +9,8 @@ the state is towards target k + 1 (by preload fraction during the preload,
 by time while cycling), so the cut-back midpoints count too. The estimated
 time left is the stepping time so far scaled by (1 − f) / f.
 
-On a terminal (``stream.isatty()``) a rich progress bar shows the protocol
-step, step number, time, capacity, Newton iterations and the time left;
+On a terminal (``stream.isatty()``) a rich progress bar shows the time
+left, step number, time, capacity, Newton iterations and protocol step;
 other lines (start, warnings, end) print above it. When the stream is not a
 terminal (a batch job, a pipe, ``mpiexec``'s forwarded output) the same
 information goes out as plain lines, at most one per ``fraction_every`` of
@@ -24,6 +24,7 @@ import time
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+from rich.table import Column
 
 
 def _key(target) -> tuple[int, float, float]:
@@ -78,13 +79,16 @@ class ProgressDisplay:
         self._bar = None
         if enabled and self._stream.isatty():
             self._bar = Progress(
-                TextColumn("{task.description:<18}"),
-                BarColumn(bar_width=24),
-                TaskProgressColumn(),
-                TextColumn("{task.fields[status]}"),
+                BarColumn(bar_width=20, table_column=Column(min_width=20)),
+                TaskProgressColumn(table_column=Column(min_width=4)),
+                TextColumn("ETA {task.fields[eta]}", table_column=Column(min_width=11)),
+                TextColumn(  # the one column that is cut short on a narrow terminal
+                    "{task.fields[status]}  {task.description}",
+                    table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis"),
+                ),
                 console=Console(file=self._stream),
             )
-            self._task = self._bar.add_task("", total=1.0, status="")
+            self._task = self._bar.add_task("", total=1.0, status="", eta=_duration(None))
             self._bar.start()
 
     def message(self, text: str) -> None:
@@ -110,12 +114,13 @@ class ProgressDisplay:
         if self._start is None:
             self._start = now
         fraction = self._fraction(state)
+        eta = _duration(self.estimate(fraction, now))
         status = (
             f"step {row['step [-]']:d}  t = {row['time [h]']:.3f} h  Q = {row['capacity [mAh/g_S]']:.0f} mAh/g_S  "
-            f"newton {newton:d}  ETA {_duration(self.estimate(fraction, now))}"
+            f"newton {newton:d}"
         )
         if self._bar is not None:
-            self._bar.update(self._task, completed=fraction, description=state.label, status=status)
+            self._bar.update(self._task, completed=fraction, description=state.label, status=status, eta=eta)
             return
         last_fraction, last_time = self._last_line
         due = (
@@ -126,7 +131,7 @@ class ProgressDisplay:
         )
         if due:
             self._last_line = (fraction, now)
-            print(f"[{100 * fraction:5.1f}%] {status}  ({state.label})", file=self._stream, flush=True)
+            print(f"[{100 * fraction:5.1f}%] {status}  ETA {eta}  ({state.label})", file=self._stream, flush=True)
 
     def close(self) -> None:
         """Stop the bar (leaves its last state on the terminal)."""
