@@ -87,7 +87,7 @@ def read_field_file(xdmf: Path) -> FieldFile:
     file = FieldFile(xdmf.with_suffix(".h5"), points, cells, CELL_TYPES[kind][0], gdim)
     for collection in domain.findall("Grid[@GridType='Collection']"):
         for grid in collection.findall("Grid"):
-            step = int(round(float(grid.find("Time").get("Value"))))
+            step = round(float(grid.find("Time").get("Value")))
             for attribute in grid.findall("Attribute"):
                 name = attribute.get("Name")
                 file.series.setdefault(name, {})[step] = (

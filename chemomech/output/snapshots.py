@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chemomech.output.fieldfile import read_field_file
+from chemomech.output.fieldfile import FieldFileError, read_field_file
 from chemomech.output.series import read_series
 
 # (name in the field file, colour-bar title, factor to the shown unit, colour map)
@@ -163,6 +163,8 @@ def render(file, step: int, path: Path, caption: str, kind: str = "") -> Path:
     pv.OFF_SCREEN = True
     font = font_manager.findfont("DejaVu Sans")
     grid, drawn = _grid(pv, file, step)
+    if not drawn:
+        raise FieldFileError(f"{file.path}: no field to draw at step {step}")
     shape, size = _layout(file.points, len(drawn), file.gdim)
     panel_aspect = (size[0] / shape[1]) / (size[1] / shape[0])
     theme = pv.themes.DocumentTheme()  # white background, black text
@@ -262,10 +264,8 @@ def draw_snapshots(outdir: Path, timeout: float = 600.0) -> tuple[list[Path], li
         return [], [f"field snapshots not drawn: no picture after {timeout:.0f} s"]
     if result.returncode < 0:
         name = signal.Signals(-result.returncode).name
-        return [], [
-            f"field snapshots not drawn: the renderer crashed ({name}); off-screen rendering needs "
-            "libEGL with Mesa or libOSMesa (see README)"
-        ]
+        advice = "off-screen rendering needs libEGL with Mesa or libOSMesa (see README)"
+        return [], [f"field snapshots not drawn: the renderer crashed ({name}); {advice}"]
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         return [], [f"field snapshots not drawn: {lines[-1] if lines else f'exit code {result.returncode}'}"]

@@ -12,8 +12,8 @@ warnings join the stepper's.
 """
 
 from chemomech.dolfinx_compat import dolfinx
-from chemomech.output.distortion import DistortionMonitor
 from chemomech.materials import SULFUR_SPECIFIC_CAPACITY as SULFUR_CAPACITY
+from chemomech.output.distortion import DistortionMonitor
 
 MPA = 1.0e-6
 MICROMETRE = 1.0e6
