@@ -126,12 +126,16 @@ def _plot(args: argparse.Namespace) -> int:
         return 2
     from chemomech.output.figures import write_figures
     from chemomech.output.report import write_report
+    from chemomech.output.snapshots import draw_snapshots
 
-    for path in write_figures(args.outdir):
+    snapshots, problems = draw_snapshots(args.outdir)
+    for path in [*write_figures(args.outdir), *snapshots]:
         print(path)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     if (args.outdir / "summary.json").is_file():
         print(write_report(args.outdir))
-    return 0
+    return 1 if problems else 0
 
 
 def _sweep(args: argparse.Namespace) -> int:

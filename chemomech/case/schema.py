@@ -11,7 +11,7 @@ import difflib
 from itertools import pairwise
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from chemomech.case.units import (
@@ -28,6 +28,7 @@ from chemomech.case.units import (
     Time,
     VolumetricCapacity,
     show_value,
+    to_si,
     value_error,
 )
 
@@ -488,6 +489,37 @@ class FibreBraggGratingSpec(_Model):
         return fibre
 
 
+SNAPSHOT_KEYWORDS = ("preload", "first_cycle", "all_cycles", "end")
+_SNAPSHOT_EXPECTED = f"a step number, a time like '2 h' or one of {', '.join(SNAPSHOT_KEYWORDS)}"
+
+
+def _snapshot(value):
+    """A snapshot time: a step number (int), a time (float, in s) or a keyword (str)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip() in SNAPSHOT_KEYWORDS:
+        return value.strip()
+    if isinstance(value, str) and any(c.isdigit() for c in value):
+        try:
+            return to_si(value, "time", "[time]", "2 h", "non-negative")
+        except PydanticCustomError as err:
+            raise value_error(_SNAPSHOT_EXPECTED, err.context["got"]) from None
+    raise value_error(_SNAPSHOT_EXPECTED, show_value(value))
+
+
+Snapshot = Annotated[
+    int | float | str,
+    BeforeValidator(_snapshot),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+            "description": _SNAPSHOT_EXPECTED,
+            "examples": [12, "2 h", "end"],
+        }
+    ),
+]
+
+
 class Outputs(_Model):
     """What is written besides the scalar series."""
 
@@ -498,6 +530,8 @@ class Outputs(_Model):
     """PNG and SVG plots of the series under figures/ and report.html at the end of the run."""
     checkpoint_every: int = Field(10, ge=0)
     """Write a restart checkpoint every n steps; 0: never."""
+    snapshots: list[Snapshot] = ["preload", "first_cycle", "end"]
+    """Times of the field snapshots (figures/fields_step*.png; need fields and figures)."""
 
 
 class Solver(_Model):

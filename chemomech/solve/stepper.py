@@ -13,6 +13,9 @@ For a restart, ``snapshot`` gives the stepper's state besides the
 displacement and the predictor increment (Functions registered for the
 checkpoint): the converged target, the targets still pending (a target cut
 back into midpoints is finished first), the cut-backs and the warnings.
+``warn(text)`` records what a reader of the results should know (cut-backs,
+element distortion, a coupling that did not converge): every warning goes
+to run.log as it happens, to summary.json and to the report.
 """
 
 from dataclasses import asdict, replace
@@ -107,11 +110,15 @@ class Stepper:
                     f"({goal.label}) after {depth} cut-backs (SNES reason {stats.reason})"
                 )
             self.cutbacks += 1
-            self.warnings.append(
+            self.warn(
                 f"cut-back: Newton failed towards t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
                 f"({goal.label}, SNES reason {stats.reason}); step halved"
             )
             pending.append((_midpoint(self.state, goal), depth + 1))
+
+    def warn(self, text: str) -> None:
+        """Record a warning about the results (call on every rank with the same text)."""
+        self.warnings.append(text)
 
     def _commit(self, goal: Target) -> None:
         u = self.model.u.x.array
