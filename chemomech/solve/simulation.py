@@ -25,7 +25,6 @@ from chemomech.physics.mechanics import MechanicsModel
 from chemomech.materials import default_library
 from chemomech.sensors import Dilatometer, FibreBraggGrating, LoadCell
 from chemomech.sensors.fbg import StrainOptics
-from chemomech.sensors import Dilatometer, LoadCell
 from chemomech.solve.state import StateRegistry
 from chemomech.solve.stepper import Stepper
 
@@ -110,6 +109,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     if case.geometry.type == "stack":
         support = StackFixture(model, case.fixture, case.geometry.lateral)
         sensors = (LoadCell(model), Dilatometer(model))
+        support.attach_load_cell(sensors[0])
     else:
         support = InclusionSupport(model, case.geometry.outer_boundary)
         sensors = None

@@ -23,7 +23,9 @@ from dataclasses import asdict, replace
 from chemomech.dolfinx_compat import dolfinx
 from chemomech.errors import SolverFailure
 from chemomech.physics.lithiation import Target
-from chemomech.solve.newton import NewtonSolver
+from chemomech.solve.newton import NewtonSolver, SolveStats
+
+MAX_CONTACT_SWITCHES = 2
 
 
 def _midpoint(a: Target, b: Target) -> Target:
@@ -97,13 +99,14 @@ class Stepper:
             goal, depth = pending[-1]
             self._apply(goal)
             self._predict(goal)
-            stats = self._solver(goal.stage).solve()
+            stats = self._solve(goal)
             if stats.converged:
                 pending.pop()
                 self._commit(goal)
                 yield goal, stats
                 continue
             self.model.u.x.array[:] = self._converged
+            self.support.revert_contact()
             if depth >= self.settings.max_cutbacks:
                 raise SolverFailure(
                     f"Newton did not converge at t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
@@ -115,6 +118,25 @@ class Stepper:
                 f"({goal.label}, SNES reason {stats.reason}); step halved"
             )
             pending.append((_midpoint(self.state, goal), depth + 1))
+
+    def _solve(self, goal: Target) -> SolveStats:
+        """Newton towards ``goal``, solved again where the plunger lifts off or touches down.
+
+        At most MAX_CONTACT_SWITCHES re-solves per step (lift-off, then
+        touch-down): the step ends in the last contact state solved.
+        """
+        stats = self._solver(self.support.solver_stage(goal.stage)).solve()
+        for _ in range(MAX_CONTACT_SWITCHES):
+            if not (stats.converged and self.support.update_contact(goal.stage)):
+                return stats
+            again = self._solver(self.support.solver_stage(goal.stage)).solve()
+            stats = replace(
+                again,
+                newton_iterations=stats.newton_iterations + again.newton_iterations,
+                krylov_iterations=stats.krylov_iterations + again.krylov_iterations,
+                residual_norms=stats.residual_norms + again.residual_norms,
+            )
+        return stats
 
     def warn(self, text: str) -> None:
         """Record a warning about the results (call on every rank with the same text)."""
@@ -130,6 +152,7 @@ class Stepper:
         else:
             self._previous_change = None
         self._converged = u.copy()
+        self.support.commit_contact()
         self.state = goal
 
     def snapshot(self) -> dict:
@@ -140,6 +163,7 @@ class Stepper:
             "previous_change": self._previous_change,
             "cutbacks": self.cutbacks,
             "warnings": list(self.warnings),
+            "plunger_lifted": self.support.lifted,
         }
 
     def restore(self, snapshot: dict) -> None:
@@ -151,4 +175,4 @@ class Stepper:
         self.warnings[:] = snapshot["warnings"]  # the observer holds this list
         self._converged = self.model.u.x.array.copy()
         self.fields.update(self.state.xi)
-        self.support.resume(self.state.stage)
+        self.support.resume(self.state.stage, snapshot.get("plunger_lifted", False))
