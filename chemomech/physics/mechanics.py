@@ -10,8 +10,9 @@ added by the fixture; this module knows nothing about stages or time.
 Formulations (``mechanics.formulation``):
 
 * ``displacement``: u in vector Lagrange P_k, the only unknown.
-* ``mixed``: u in P2 and a pressure p in DG0 (P2–P0, inf-sup stable on
-  triangles and tetrahedra), with the law's λ term carried by p
+* ``mixed``: u in P2 and a pressure p in DG0 (P2–P0: inf-sup stable on
+  triangles; on tetrahedra tests/test_verification_locking.py finds it as
+  free of locking), with the law's λ term carried by p
   (constitutive.PressureSplit)::
 
       R_u(u, p; v) = d/dε ∫ [W_s(H(u + ε v)) + w_g p Θ(H(u + ε v))] dV
