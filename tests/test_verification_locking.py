@@ -334,7 +334,8 @@ def test_displacement_formulation_warns_of_locking():
     binder = Material("elastomer_binder", E_BINDER, 0.49)
     ptfe = Material("PTFE", 0.5e9, 0.46)
     electrolyte = Material("Li6PS5Cl", 22e9, 0.37)
-    materials = {"buffer": binder, "membrane": ptfe, "separator": electrolyte}
+    indium = Material("indium", 11e9, 0.45)  # at the threshold: no warning
+    materials = {"buffer": binder, "membrane": ptfe, "separator": electrolyte, "anode": indium}
     warnings = locking_warnings(materials, [0.0, 1.0], "displacement", 1)
     assert len(warnings) == 2
     assert "'buffer'" in warnings[0] and "0.49" in warnings[0] and "formulation: mixed" in warnings[0]
