@@ -117,8 +117,13 @@ class NewtonSolver:
         if settings.linear_solver == "gamg":
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
             self.problem.A.setNearNullSpace(nullspace)
+        # The monitor holds the list, not self: SNES → monitor → self → SNES
+        # would be a cycle the garbage collector cannot see through petsc4py,
+        # and every solver (with its matrix, MUMPS factors and their MPI
+        # communicators) would live to the end of the process.
         self._norms: list[float] = []
-        self.problem.solver.setMonitor(lambda snes, iteration, norm: self._norms.append(norm))
+        norms = self._norms
+        self.problem.solver.setMonitor(lambda snes, iteration, norm: norms.append(norm))
 
     def solve(self) -> SolveStats:
         """Run Newton from the current u; u holds the last iterate on failure."""
