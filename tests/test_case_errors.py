@@ -398,6 +398,24 @@ MALFORMED = [
         composite(*S_SE, extra="  porosity: 1\n"),
         (16, "materials.m.composition.porosity", "less than 1.0, got 1"),
     ),
+    # the mixed formulation is P2–P0 with LU
+    param(
+        "mixed_with_p1",
+        BASE + "mechanics: {formulation: mixed}\nsolver: {element_degree: 1}\n",
+        (14, "solver.element_degree", "mechanics.formulation mixed needs element_degree 2, got 1"),
+    ),
+    param(
+        "mixed_with_gamg",
+        BASE + "mechanics: {formulation: mixed}\nsolver:\n  linear_solver: gamg\n",
+        (15, "solver.linear_solver", "needs linear_solver 'mumps', got 'gamg'"),
+    ),
+    param(
+        "set_mixed_with_gamg",
+        BASE + "solver: {linear_solver: gamg}\n",
+        (13, "solver.linear_solver", "needs linear_solver 'mumps'"),
+        overrides=["mechanics.formulation=mixed"],
+    ),
+    param("unknown_formulation", BASE + "mechanics: {formulation: hybrid}\n", (13, "mechanics.formulation", "mixed")),
     # --set overrides
     param(
         "set_unknown_item_name",

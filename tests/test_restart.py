@@ -371,3 +371,30 @@ def test_fields_index_reads_in_vtk(reference):
         names = [blocks.GetMetaData(i).Get(blocks.NAME()) for i in range(blocks.GetNumberOfBlocks())]
         lithiation = blocks.GetBlock(names.index("lithiation")).GetCellData().GetArray("lithiation")
         assert lithiation.GetRange()[1] == pytest.approx(series["lithiation [-]"][step], abs=1e-6)  # read as float32
+
+
+def test_mixed_formulation_restarts_with_its_pressure(mpi_tmp_path, monkeypatch):
+    """The DG0 pressure of the mixed u–p formulation is in the checkpoint: the
+    restart continues with the Newton iterations of an uninterrupted run (the
+    rest step after the checkpoint at step 12 needs none; it would with p = 0)."""
+    case = CASE + "mechanics: {formulation: mixed}\n"
+    coarse = ["geometry.mesh_size=100 um", "geometry.layers.cathode.mesh_size=30 um", "outputs.fields=false"]
+    full = run_case(load_case_text(case, overrides=coarse), mpi_tmp_path / "full")
+    stop, checkpoint = 13, 12
+    record = StepObserver.record
+
+    def record_then_stop(observer, state, stats):
+        record(observer, state, stats)
+        if observer.steps - 1 == stop:
+            raise Interrupted
+
+    monkeypatch.setattr(StepObserver, "record", record_then_stop)
+    with pytest.raises(Interrupted):
+        run_case(load_case_text(case, overrides=coarse), mpi_tmp_path / "out")
+    gc.collect()
+    monkeypatch.undo()
+    summary = run_case(load_case_text(case, overrides=coarse), mpi_tmp_path / "out", restart=True)
+    assert summary["restarted_after_step"] == checkpoint
+    restarted, uninterrupted = (read_series(mpi_tmp_path / name / "series.csv") for name in ("out", "full"))
+    assert_same_series(restarted, uninterrupted)
+    assert summary["newton_iterations"] == full["newton_iterations"]

@@ -342,6 +342,10 @@ class Mechanics(_Model):
     """Mechanical model."""
 
     kinematics: Literal["finite_strain", "small_strain"] = "finite_strain"
+    formulation: Literal["displacement", "mixed"] = "displacement"
+    """mixed: P2 displacement and DG0 pressure, free of volumetric locking for
+    near-incompressible materials (binders); needs element_degree 2 and
+    linear_solver mumps, which are its defaults."""
 
 
 class _Transfer(_Model):
@@ -586,6 +590,8 @@ class Case(_Model):
                 problems += [((*where, *loc), msg) for loc, msg in self._composition_problems(spec.composition, known)]
         if not problems and self.geometry.type == "stack":
             problems += _balance_problems(self)
+        if self.mechanics.formulation == "mixed":
+            problems += _mixed_solver_problems(self.solver)
         first: dict[str, int] = {}
         for i, sensor in enumerate(self.sensors):
             j = first.setdefault(sensor.name, i)
@@ -631,6 +637,25 @@ class Case(_Model):
             msg = f"expected exactly one active (swelling) phase such as sulfur or Li2S, got {got}"
             problems.append((("phases",), msg))
         return problems
+
+
+MIXED_SOLVER = {"element_degree": 2, "linear_solver": "mumps"}
+"""What the mixed formulation needs: P2–P0 elements, and LU for its saddle point."""
+
+
+def _mixed_solver_problems(solver: Solver) -> list[tuple[Loc, str]]:
+    """Settings the mixed formulation cannot use; unset ones take its defaults (MIXED_SOLVER)."""
+    problems: list[tuple[Loc, str]] = []
+    for name, needed in MIXED_SOLVER.items():
+        if name not in solver.model_fields_set:
+            setattr(solver, name, needed)
+        elif getattr(solver, name) != needed:
+            msg = (
+                f"mechanics.formulation mixed needs {name} {needed!r}, got {getattr(solver, name)!r} "
+                "(P2 displacement with a DG0 pressure, a saddle point solved by LU)"
+            )
+            problems.append((("solver", name), msg))
+    return problems
 
 
 def _balance_problems(case: Case) -> list[tuple[Loc, str]]:

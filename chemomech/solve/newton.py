@@ -3,6 +3,10 @@
 GAMG is given the rigid-body modes of the model as its near-nullspace
 (translations, and rotations about the axes the model can rotate about), and
 keeps its interpolation across Newton steps of one solve.
+
+Several unknowns (the mixed u–p formulation) are solved as one blocked
+system, assembled into a single MPI matrix (``kind="mpi"``) for MUMPS; the
+case schema refuses GAMG there (a saddle point is not positive definite).
 """
 
 from dataclasses import dataclass
@@ -87,24 +91,39 @@ def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
 
 
 class NewtonSolver:
-    """One SNES for one residual, set of Dirichlet conditions and solution."""
+    """One SNES for one residual, set of Dirichlet conditions and solution.
+
+    ``residual`` and ``u`` are a form and its Function, or lists of forms
+    and Functions (one block each; a list of one is a single block).
+    """
 
     def __init__(self, residual, u, bcs, settings, *, prefix: str, force_scale: float):
         # The multigrid level options stay unread when a step needs no linear
         # solve; PETSc would list them as "unused" at exit.
         PETSc.Options().setValue("options_left", "0")
+        if isinstance(residual, list | tuple) and len(residual) == 1:
+            residual, u = residual[0], u[0]
+        blocked = isinstance(residual, list | tuple)
+        if blocked and settings.linear_solver != "mumps":
+            raise ValueError("a blocked (mixed) system needs linear_solver mumps")
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,
             bcs=bcs,
+            kind="mpi" if blocked else None,
             petsc_options_prefix=prefix,
             petsc_options=petsc_options(settings, force_scale),
         )
         if settings.linear_solver == "gamg":
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
             self.problem.A.setNearNullSpace(nullspace)
+        # The monitor holds the list, not self: SNES → monitor → self → SNES
+        # would be a cycle the garbage collector cannot see through petsc4py,
+        # and every solver (with its matrix, MUMPS factors and their MPI
+        # communicators) would live to the end of the process.
         self._norms: list[float] = []
-        self.problem.solver.setMonitor(lambda snes, iteration, norm: self._norms.append(norm))
+        norms = self._norms
+        self.problem.solver.setMonitor(lambda snes, iteration, norm: norms.append(norm))
 
     def solve(self) -> SolveStats:
         """Run Newton from the current u; u holds the last iterate on failure."""

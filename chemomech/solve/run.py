@@ -49,6 +49,7 @@ def _mesh_summary(sim) -> dict:
         "cells": mesh.topology.index_map(mesh.topology.dim).size_global,
         "displacement_dofs": space.dofmap.index_map.size_global * space.dofmap.index_map_bs,
         "element_degree": sim.case.solver.element_degree,
+        "formulation": sim.model.formulation,
     }
 
 

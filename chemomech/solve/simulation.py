@@ -21,7 +21,7 @@ from chemomech.physics.electrode_balance import electrode_balance
 from chemomech.physics.fixture import InclusionSupport, StackFixture
 from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
-from chemomech.physics.mechanics import MechanicsModel
+from chemomech.physics.mechanics import MechanicsModel, locking_warnings
 from chemomech.materials import default_library
 from chemomech.sensors import Dilatometer, FibreBraggGrating, LoadCell
 from chemomech.sensors.fbg import StrainOptics
@@ -105,6 +105,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         kinematics=case.mechanics.kinematics,
         degree=degree,
         quadrature_degree=case.solver.quadrature_degree,
+        formulation=case.mechanics.formulation,
     )
     if case.geometry.type == "stack":
         support = StackFixture(model, case.fixture, case.geometry.lateral)
@@ -115,12 +116,15 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
     stepper = Stepper(model, fields, support, case.solver, initial)
+    segments = [xi0, *(target.xi for target in schedule)]
     if balance is not None:
-        segments = [xi0, *(target.xi for target in schedule)]
         stepper.warnings += balance.check((min(segments), max(segments)), 0)
+    stepper.warnings += locking_warnings(materials, segments, case.mechanics.formulation, degree)
     state = StateRegistry()
     state.add("displacement", model.u)
     state.add("predictor_increment", stepper.increment)
+    if model.pressure is not None:
+        state.add("pressure", model.pressure)
     if isinstance(support, StackFixture):
         state.add("preload_displacement", support.u_ref)
     return Simulation(

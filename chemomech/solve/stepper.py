@@ -51,7 +51,7 @@ class Stepper:
         self.settings = settings
         self.state = initial
         self._solvers = {}
-        self._converged = model.u.x.array.copy()
+        self._converged = self._unknown_arrays()  # u (and p, mixed) of the converged state
         self.increment = dolfinx.fem.Function(model.space, name="predictor_increment")  # u_n − u_{n−1}
         self._previous_change = None  # Δλ_prev of that increment; None: no predictor (new stage)
         self._pending: list[tuple[Target, int]] = []  # (goal, cut-back depth), last is next
@@ -62,8 +62,8 @@ class Stepper:
     def _solver(self, stage: str) -> NewtonSolver:
         if stage not in self._solvers:
             self._solvers[stage] = NewtonSolver(
-                self.support.residual,
-                self.model.u,
+                self.model.residuals(self.support.residual),
+                self.model.unknowns,
                 self.support.stage_bcs(stage),
                 self.settings,
                 prefix=f"chemomech_{stage}_",
@@ -105,7 +105,8 @@ class Stepper:
                 self._commit(goal)
                 yield goal, stats
                 continue
-            self.model.u.x.array[:] = self._converged
+            for unknown, converged in zip(self.model.unknowns, self._converged, strict=True):
+                unknown.x.array[:] = converged
             self.support.revert_contact()
             if depth >= self.settings.max_cutbacks:
                 raise SolverFailure(
@@ -147,13 +148,17 @@ class Stepper:
         same_stage = goal.stage == self.state.stage
         change = _load_parameter(goal) - _load_parameter(self.state)
         if same_stage and change != 0.0:
-            self.increment.x.array[:] = u - self._converged
+            self.increment.x.array[:] = u - self._converged[0]
             self._previous_change = change
         else:
             self._previous_change = None
-        self._converged = u.copy()
+        self._converged = self._unknown_arrays()
         self.support.commit_contact()
         self.state = goal
+
+    def _unknown_arrays(self) -> list:
+        """Copies of the arrays of every unknown (u first; the pressure of the mixed formulation)."""
+        return [unknown.x.array.copy() for unknown in self.model.unknowns]
 
     def snapshot(self) -> dict:
         """The stepper's state besides its Functions, as JSON-ready data."""
@@ -167,12 +172,12 @@ class Stepper:
         }
 
     def restore(self, snapshot: dict) -> None:
-        """Continue from ``snapshot``, with u and the increment already read back."""
+        """Continue from ``snapshot``, with u (p, mixed) and the increment already read back."""
         self.state = Target(**snapshot["state"])
         self._pending = [(Target(**goal), depth) for goal, depth in snapshot["pending"]]
         self._previous_change = snapshot["previous_change"]
         self.cutbacks = snapshot["cutbacks"]
         self.warnings[:] = snapshot["warnings"]  # the observer holds this list
-        self._converged = self.model.u.x.array.copy()
+        self._converged = self._unknown_arrays()
         self.fields.update(self.state.xi)
         self.support.resume(self.state.stage, snapshot.get("plunger_lifted", False))
