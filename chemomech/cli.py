@@ -167,9 +167,15 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _materials(args: argparse.Namespace) -> int:
     from chemomech.materials import default_library
+    from chemomech.materials.inelastic import compaction_defaults
+    from chemomech.materials.library import inelastic_library
 
     header = ("material", "property", "value", "unit", "source", "confidence")
-    rows = [(p.material, p.name, p.written, p.unit, p.source, p.confidence) for p in default_library().properties()]
+    properties = [*default_library().properties(), *inelastic_library().properties()]
+    rows = [(p.material, p.name, p.written, p.unit, p.source, p.confidence) for p in properties]
+    for name, unit, scale in (("heckel_slope", "1/MPa", 1e6), ("heckel_intercept", "-", 1.0)):
+        value, source = compaction_defaults()[name]  # Heckel's law fitted to the curve named in inelastic.csv
+        rows.append(("sulfide_powder", name, f"{value * scale:.4g}", unit, source.rsplit(" [", 1)[0], "computed"))
     if args.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerows([header, *rows])
@@ -177,7 +183,7 @@ def _materials(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*header, title="chemomech material library (materials.csv and supplement.csv)")
+    table = Table(*header, title="chemomech material library (materials.csv, supplement.csv, inelastic.csv)")
     for row in rows:
         table.add_row(*row)
     Console().print(table)

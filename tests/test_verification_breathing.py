@@ -100,9 +100,10 @@ geometry:
   layers:
     - {{name: cathode, material: cathode_m, thickness: {CATHODE * 1e6} um}}
     - {{name: separator, material: Li6PS5Cl, thickness: 50 um}}
-    - {{name: anode, material: Li_metal, thickness: {ANODE * 1e6} um}}
+    - {{name: anode, material: lithium, thickness: {ANODE * 1e6} um}}
 materials:
   cathode_m: {{youngs_modulus: 12 GPa, poisson_ratio: 0.3, active_fraction: {ACTIVE}{swelling}}}
+  lithium: {{base: Li_metal, creep: false}}  # elastic: the closed form is linear elasticity
 mechanics: {{kinematics: small_strain}}
 lithiation:
   protocol: [{{step: discharge, rate: 1 C, until_xi: {until_xi}}}{back}]

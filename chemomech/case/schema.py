@@ -8,6 +8,7 @@ keeps the exact field of each problem so the loader can point at its line.
 from __future__ import annotations
 
 import difflib
+import math
 from itertools import pairwise
 from typing import Annotated, ClassVar, Literal
 
@@ -18,11 +19,14 @@ from chemomech.case.units import (
     Coordinate,
     CRate,
     Density,
+    InversePressure,
     Length,
     Modulus,
     Pressure,
+    Rate,
     SpecificCapacity,
     Stiffness,
+    Stress,
     TemperatureChange,
     ThicknessPerCapacity,
     Time,
@@ -68,6 +72,13 @@ def _builtin_names() -> list[str]:
     from chemomech.materials.builtin import builtin_materials
 
     return list(builtin_materials())
+
+
+def _builtin_creeps(name: str | None) -> bool:
+    from chemomech.materials.builtin import builtin_materials
+    from chemomech.materials.inelastic import creep_defaults
+
+    return name is not None and name in builtin_materials() and creep_defaults(name) is not None
 
 
 class _Model(BaseModel):
@@ -292,6 +303,55 @@ class Composition(_Model):
             problems.append((("scheme",), msg))
         _report(problems)
         return self
+class Compaction(_Model):
+    """Pressure-dependent compaction of a pressed powder (cap plasticity, porosity as state).
+
+    Unset parameters take the library values (``chemomech materials``):
+    Heckel's k and A from the Li2S-P2S5 compaction curve, M and p_t placeholders.
+    """
+
+    initial_porosity: Annotated[float, Field(gt=0, lt=1)] | None = None
+    """Porosity of the layer as built; or give fabrication_pressure."""
+    fabrication_pressure: Stress | None = None
+    """Die pressure the layer was pressed at: initial porosity exp(-(k P + A))."""
+    heckel_slope: InversePressure | None = None
+    """k in ln(1/porosity) = k P + A."""
+    heckel_intercept: float | None = None
+    """A in ln(1/porosity) = k P + A."""
+    critical_state_slope: Annotated[float, Field(gt=0)] | None = None
+    """M: ratio q/p of the critical-state line."""
+    tensile_strength: Pressure | None = None
+    """p_t: the cap reaches into tension down to p = -p_t."""
+
+    @model_validator(mode="after")
+    def _initial_state(self) -> Compaction:
+        given = [f for f in ("initial_porosity", "fabrication_pressure") if getattr(self, f) is not None]
+        if len(given) != 1:
+            what = "not both" if given else "one is required"
+            _report([(("initial_porosity",), f"give either initial_porosity or fabrication_pressure, {what}")])
+        if self.initial_porosity is not None:
+            from chemomech.materials.inelastic import compaction_defaults
+
+            intercept = self.heckel_intercept
+            if intercept is None:
+                intercept = compaction_defaults()["heckel_intercept"][0]
+            if self.initial_porosity >= math.exp(-intercept):
+                msg = f"expected below exp(-A) = {math.exp(-intercept):.3g} (zero-pressure porosity of the Heckel law)"
+                _report([(("initial_porosity",), f"{msg}, got {self.initial_porosity:g}")])
+        return self
+
+
+class Creep(_Model):
+    """Power-law creep eps_dot = rate (sigma_eq / stress)^exponent, with an optional yield stress.
+
+    Unset parameters come from the base material (Li_metal: the library).
+    """
+
+    reference_rate: Rate | None = None
+    reference_stress: Stress | None = None
+    exponent: Annotated[float, Field(ge=1)] | None = None
+    yield_stress: Stress | None = None
+    """Rate-independent limit on the von Mises stress; null: none."""
 
 
 class MaterialSpec(_Model):
@@ -309,6 +369,10 @@ class MaterialSpec(_Model):
     """Counter-electrode growth; 'none' switches off a built-in's (Li_metal, indium, LTO)."""
     composition: Composition | None = None
     """A homogenised composite; excludes every other field."""
+    compaction: Compaction | None = None
+    """The material is a pressed powder that compacts under pressure."""
+    creep: Creep | Literal[False] | None = None
+    """The material creeps ({} takes the library law of the base, e.g. Li_metal); false or unset: elastic."""
 
     @field_validator("base")
     @classmethod
@@ -320,7 +384,7 @@ class MaterialSpec(_Model):
 
     @model_validator(mode="after")
     def _complete(self) -> MaterialSpec:
-        problems = []
+        problems: list[tuple[Loc, str]] = []
         if self.composition is not None:
             others = sorted(self.model_fields_set - {"composition"})
             problems += [((f,), "not with composition (a composite's properties come from its phases)") for f in others]
@@ -334,8 +398,18 @@ class MaterialSpec(_Model):
                 problems.append(
                     (("breathing", "volumetric_capacity"), "required field is missing (the base material does not breathe)")
                 )
+        if isinstance(self.creep, Creep) and not _builtin_creeps(self.base):
+            missing = [f for f in ("reference_rate", "reference_stress", "exponent") if getattr(self.creep, f) is None]
+            problems += [(("creep", f), "required field is missing (the base material does not creep)") for f in missing]
+        if self.compaction is not None and self.creeps:
+            problems.append((("compaction",), "a material either compacts or creeps, not both (set creep: false)"))
         _report(problems)
         return self
+
+    @property
+    def creeps(self) -> bool:
+        """Whether the material creeps: a creep block, or a creeping base without creep: false."""
+        return isinstance(self.creep, Creep) or (self.creep is None and _builtin_creeps(self.base))
 
 
 class Mechanics(_Model):
@@ -553,6 +627,8 @@ class Solver(_Model):
     """Step halvings before a clean failure."""
     max_xi_step: float = Field(0.05, gt=0, le=1)
     """Largest change of lithiation per time step."""
+    max_time_step: Time | None = None
+    """Largest time step (rests included); for creeping materials."""
 
 
 class Case(_Model):
@@ -584,6 +660,9 @@ class Case(_Model):
         for loc, name in self.geometry.material_fields().items():
             if name not in known:
                 problems.append((("geometry", *loc), unknown_name("material", name, known)))
+            elif self.mechanics.kinematics != "finite_strain" and self._inelastic(name):
+                msg = f"material {name!r} {self._inelastic(name)}, which needs mechanics.kinematics: finite_strain"
+                problems.append((("geometry", *loc), msg))
         for name, spec in self.materials.items():
             if spec.composition is not None:
                 where = ("materials", name, "composition")
@@ -597,8 +676,17 @@ class Case(_Model):
             j = first.setdefault(sensor.name, i)
             if j != i:
                 problems.append((("sensors", i, "name"), f"duplicate sensor name {sensor.name!r} (also sensors[{j}])"))
+        if self.mechanics.formulation == "mixed" and any(self._inelastic(n) for n in self.geometry.regions().values()):
+            problems.append((("mechanics", "formulation"), "compaction and creep need the displacement formulation"))
         _report(problems)
         return self
+
+    def _inelastic(self, name: str) -> str:
+        """'compacts' or 'creeps' for a material of the case with an inelastic law, else ''."""
+        spec = self.materials.get(name)
+        if spec is None:
+            return ""  # built-ins are elastic; creep is asked for with a creep block
+        return "compacts" if spec.compaction is not None else "creeps" if spec.creeps else ""
 
     def _composition_problems(self, composition: Composition, known: list[str]) -> list[tuple[Loc, str]]:
         """Phase materials known and plain, one active phase matching the lithiation, densities for weight."""

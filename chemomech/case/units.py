@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # Plain groups (no names) so that the patterns are valid JSON Schema regexes.
-_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s.,+-].*?)\s*$")  # magnitude, unit
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*((?:1\s*/\s*)?[^\d\s.,+-].*?)\s*$")  # magnitude, unit (may start "1/")
 _C_RATE = re.compile(rf"^\s*(?:({_NUMBER})?\s*C|C\s*/\s*({_NUMBER})|({_NUMBER}))\s*$")  # n C, C/n, n
 _POWER = re.compile(r"\b([A-Za-zµμ]+)([23])\b")  # "cm3" -> "cm**3"
 # pint evaluates numbers in unit text exactly: "m*9**9**9" would compute a
@@ -115,6 +115,12 @@ Modulus = quantity("elastic modulus", "[pressure]", "22 GPa")
 """Positive elastic modulus in Pa."""
 Pressure = quantity("pressure", "[pressure]", "50 MPa", "non-negative")
 """Non-negative pressure in Pa."""
+Stress = quantity("stress", "[pressure]", "0.8 MPa")
+"""Positive stress (strength, pressing pressure) in Pa."""
+InversePressure = quantity("inverse pressure", "1 / [pressure]", "4.8e-3 1/MPa")
+"""Positive inverse pressure (compressibility, Heckel slope) in 1/Pa."""
+Rate = quantity("rate", "1 / [time]", "1.4e-5 1/s")
+"""Positive rate in 1/s."""
 Time = quantity("duration", "[time]", "1 h")
 """Positive duration in s."""
 Stiffness = quantity("stiffness", "[force] / [length]", "1e8 N/m")

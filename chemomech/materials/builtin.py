@@ -4,7 +4,9 @@ Every library material with a Young's modulus and a Poisson ratio is a
 non-swelling built-in, except ``sulfur`` and ``Li2S``: these are the two ends
 of the active S <-> Li2S phase (active fraction 1), with the sulfur moduli at
 xi = 0, the Li2S moduli at xi = 1 and beta = (Li2S volume ratio to S) - 1 =
-0.787. They differ only in name (a Li2S cathode starts at xi = 1).
+0.787. They differ only in name (a Li2S cathode starts at xi = 1). A material
+with creep parameters in the library (``Li_metal``) creeps where the case
+asks for it (``creep: {}`` takes the library law; see materials.inelastic).
 
 The counter electrodes breathe with the charge they exchange (physics.md
 section 5): ``Li_metal`` plates and strips (thickness mode, 4.85 um per
@@ -36,12 +38,8 @@ def library_source(prop: Property) -> str:
 def _elastic(name: str) -> Material:
     props = default_library().get(name)
     E, nu = props["youngs_modulus"], props["poisson_ratio"]
-    return Material(
-        name,
-        youngs_modulus=E.value,
-        poisson_ratio=nu.value,
-        sources={"youngs_modulus": library_source(E), "poisson_ratio": library_source(nu)},
-    )
+    sources = {"youngs_modulus": library_source(E), "poisson_ratio": library_source(nu)}
+    return Material(name, youngs_modulus=E.value, poisson_ratio=nu.value, sources=sources)
 
 
 def _active(name: str) -> Material:

@@ -119,6 +119,10 @@ SUPPLEMENT_FILE = Path(str(files("chemomech.materials") / "data" / "supplement.c
 """Values chemomech adds to the shared table, with sources (none repeats a row of it)."""
 
 
+INELASTIC_FILE = DATA_FILE.with_name("inelastic.csv")
+"""Parameters of the inelastic laws that materials.csv does not hold, with sources."""
+
+
 @cache
 def default_library() -> Library:
     """The packaged library: the shared table, then the supplement (read once)."""
@@ -132,3 +136,9 @@ def library_density(name: str) -> float | None:
         return None
     density = library.get(name).get("density")
     return density.value if density is not None and isinstance(density.value, float) else None
+
+
+@cache
+def inelastic_library() -> Library:
+    """The packaged inelastic-law parameters (read once)."""
+    return Library.read(INELASTIC_FILE)

@@ -9,6 +9,9 @@ fraction and ``dV(xi)`` the relative volume change of the active phase,
 where ``dV = beta xi`` (beta = 0.787 for S -> Li2S) or a piecewise-linear
 table (S8 -> Li2S2 -> Li2S is not linear). The moduli mix linearly,
 E(xi) = (1 - xi) E0 + xi E1, and likewise nu, when lithiated values exist.
+
+A material may also compact (pressed powder) or creep (Li metal); the laws
+are in ``chemomech.materials.inelastic``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from chemomech.materials.inelastic import CompactionLaw, CreepLaw
 
 
 class MaterialLaw(Protocol):
@@ -113,8 +118,9 @@ class Material:
     """An elastic, possibly swelling material, in SI units.
 
     ``youngs_modulus``/``poisson_ratio`` hold at xi = 0; the ``lithiated_*``
-    values, where given, at xi = 1. ``sources`` names the origin of each
-    field value (the library row, or "case file").
+    values, where given, at xi = 1. At most one of ``compaction`` and
+    ``creep`` is set. ``sources`` names the origin of each field value (the
+    library row, or "case file"; "creep.exponent" for a law's parameter).
     """
 
     name: str
@@ -125,6 +131,8 @@ class Material:
     lithiated_youngs_modulus: float | None = None
     lithiated_poisson_ratio: float | None = None
     breathing: Breathing | None = None
+    compaction: CompactionLaw | None = None
+    creep: CreepLaw | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def moduli(self, xi: ArrayLike) -> tuple:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from chemomech.materials import homogenization
 from chemomech.materials.builtin import builtin_materials, library_source
 from chemomech.materials.composite import CompositeMaterial, Phase
+from chemomech.materials.inelastic import CompactionLaw, CreepLaw, compaction_defaults, creep_defaults
 from chemomech.materials.library import default_library
 from chemomech.materials.material import Breathing, Material, MaterialLaw, SwellingLaw
 
@@ -38,6 +39,41 @@ def _breathing_law(spec: MaterialSpec, base: Material | None) -> Breathing | Non
     if given.thickness_per_capacity is not None:
         return Breathing("thickness", capacity, thickness_per_charge=given.thickness_per_capacity)
     return Breathing("volume", capacity, volume_change=given.volume_change)
+def _compaction_law(spec) -> tuple[CompactionLaw, dict[str, str]]:
+    """The compaction law of a case block: given values, library defaults for the rest."""
+    values, sources = {}, {}
+    for key, (default, source) in compaction_defaults().items():
+        given = getattr(spec, key)
+        values[key], sources[f"compaction.{key}"] = (default, source) if given is None else (given, CASE_FILE)
+    porosity = spec.initial_porosity
+    if porosity is None:
+        porosity = float(CompactionLaw(1.0, **values).heckel_porosity(spec.fabrication_pressure))
+    sources["compaction.initial_porosity"] = CASE_FILE
+    return CompactionLaw(initial_porosity=porosity, **values), sources
+
+
+def _creep_law(spec, base: Material | None) -> tuple[CreepLaw, dict[str, str]]:
+    """The creep law of a case block: given values over the base material's law.
+
+    An explicit ``yield_stress: null`` removes the base's yield limit.
+    """
+    given = {
+        key: getattr(spec, key)
+        for key in spec.model_fields_set
+        if getattr(spec, key) is not None or key == "yield_stress"
+    }
+    inherited = None if base is None else base.creep
+    library = None if base is None else creep_defaults(base.name)
+    if inherited is None and library is not None:  # the library law of the base (Li_metal)
+        inherited = CreepLaw(**{key: value for key, (value, _) in library.items()})
+        base = replace(base, sources={**base.sources, **{f"creep.{k}": src for k, (_, src) in library.items()}})
+    law = CreepLaw(**given) if inherited is None else replace(inherited, **given)
+    sources = {
+        f"creep.{key}": CASE_FILE if key in given else base.sources.get(f"creep.{key}", "")
+        for key in ("reference_rate", "reference_stress", "exponent", "yield_stress")
+        if key in given or inherited is not None
+    }
+    return law, sources
 
 
 def material_from_spec(name: str, spec: MaterialSpec) -> Material:
@@ -54,9 +90,18 @@ def material_from_spec(name: str, spec: MaterialSpec) -> Material:
     given = {key: value for key, value in given.items() if value is not None}
     if spec.breathing is not None:
         given["breathing"] = _breathing_law(spec, base)
+    sources = {**(base.sources if base else {}), **dict.fromkeys(given, CASE_FILE)}
+    if spec.compaction is not None:
+        given["compaction"], law_sources = _compaction_law(spec.compaction)
+        sources |= law_sources
+    if spec.creep is False:
+        given["creep"] = None
+        sources = {key: value for key, value in sources.items() if not key.startswith("creep.")}
+    elif spec.creep is not None:
+        given["creep"], law_sources = _creep_law(spec.creep, base)
+        sources |= law_sources
     if base is None:
-        return Material(name=name, sources=dict.fromkeys(given, CASE_FILE), **given)
-    sources = {**base.sources, **dict.fromkeys(given, CASE_FILE)}
+        return Material(name=name, sources=sources, **given)
     return replace(base, name=name, sources=sources, **given)
 
 

@@ -1,10 +1,11 @@
 """Fields for ParaView: ``fields.xdmf`` over segments in ``fields/``, written collectively.
 
 Displacement is written as P1 point data (interpolated when the solution is
-P2), lithiation and the stress invariants as DG0 cell data, and the region
-tags once per segment, so ParaView can threshold by layer. The XDMF time
-value is the step number of ``series.csv`` (the preload steps all sit at
-t = 0 s, and XDMF needs distinct times); the series maps steps to times.
+P2), lithiation, the stress invariants and any history fields (porosity,
+creep strain) as DG0 cell data, and the region tags once per segment, so
+ParaView can threshold by layer. The XDMF time value is the step number of
+``series.csv`` (the preload steps all sit at t = 0 s, and XDMF needs distinct
+times); the series maps steps to times.
 
 An HDF5 file that is open when its process is killed cannot be read at all,
 so the fields are written in segments: DOLFINx writes each segment, an
@@ -83,7 +84,9 @@ class FieldWriter:
     that end at or before step s are kept and every other one is removed.
     """
 
-    def __init__(self, path: Path, model, material_fields, stresses, *, keep_through: int | None = None):
+    def __init__(
+        self, path: Path, model, material_fields, stresses, history_fields=(), *, keep_through: int | None = None
+    ):
         mesh = model.domain.mesh
         self._comm = mesh.comm
         self._index = Path(path)
@@ -107,6 +110,7 @@ class FieldWriter:
             stresses.sigma3,
             stresses.von_mises,
             stresses.hydrostatic,
+            *history_fields,
         ]
 
     def _clear(self, keep_through: int | None) -> None:

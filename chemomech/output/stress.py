@@ -1,7 +1,9 @@
 """Cauchy stress invariants as cell fields and per-region statistics.
 
-σ = P Fᵀ / J is evaluated at cell midpoints (DG0); with σ1 ≥ σ2 ≥ σ3 its
-principal values (tension positive),
+σ = P Fᵀ / J is evaluated at the volume quadrature points (where history
+variables live) and averaged over each cell with the quadrature weights
+(DG0); with σ1 ≥ σ2 ≥ σ3 the principal values of the cell mean (tension
+positive),
 
     von Mises  σ_vM = √(½[(σ1−σ2)² + (σ2−σ3)² + (σ3−σ1)²]),
     hydrostatic σ_h = tr σ / 3.
@@ -22,11 +24,13 @@ class StressFields:
     def __init__(self, model):
         self.model = model
         mesh = model.domain.mesh
-        tensor_space = dolfinx.fem.functionspace(mesh, ("DG", 0, (3, 3)))
         scalar_space = dolfinx.fem.functionspace(mesh, ("DG", 0))
         sigma = model.cauchy_stress()
-        self._tensor = dolfinx.fem.Function(tensor_space)
-        self._expression = dolfinx.fem.Expression(sigma, tensor_space.element.interpolation_points)
+        self._expression = dolfinx.fem.Expression(sigma, model.quadrature_points)
+        self._weights = model.quadrature_weights / model.quadrature_weights.sum()
+        index_map = mesh.topology.index_map(mesh.topology.dim)
+        self._cells = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
+        self._dofs = scalar_space.dofmap.list[self._cells, 0]
         self.sigma1 = dolfinx.fem.Function(scalar_space, name="sigma1")
         self.sigma3 = dolfinx.fem.Function(scalar_space, name="sigma3")
         self.von_mises = dolfinx.fem.Function(scalar_space, name="von_mises")
@@ -46,14 +50,14 @@ class StressFields:
 
     def update(self) -> None:
         """Re-evaluate the fields for the current displacement."""
-        self._tensor.interpolate(self._expression)
-        sigma = self._tensor.x.array.reshape(-1, 3, 3)
+        values = self._expression.eval(self.model.domain.mesh, self._cells)
+        sigma = np.einsum("q,cqij->cij", self._weights, values)
         principal = np.linalg.eigvalsh(0.5 * (sigma + sigma.transpose(0, 2, 1)))
         s3, s2, s1 = principal[:, 0], principal[:, 1], principal[:, 2]
-        self.sigma1.x.array[:] = s1
-        self.sigma3.x.array[:] = s3
-        self.von_mises.x.array[:] = np.sqrt(0.5 * ((s1 - s2) ** 2 + (s2 - s3) ** 2 + (s3 - s1) ** 2))
-        self.hydrostatic.x.array[:] = (s1 + s2 + s3) / 3
+        self.sigma1.x.array[self._dofs] = s1
+        self.sigma3.x.array[self._dofs] = s3
+        self.von_mises.x.array[self._dofs] = np.sqrt(0.5 * ((s1 - s2) ** 2 + (s2 - s3) ** 2 + (s3 - s1) ** 2))
+        self.hydrostatic.x.array[self._dofs] = (s1 + s2 + s3) / 3
 
     def _reduced(self, values, op, empty):
         local = op(values) if values.size else empty

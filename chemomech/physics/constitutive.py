@@ -73,6 +73,49 @@ class NeoHookeanGrowth:
 
 
 @dataclass(frozen=True)
+class NeoHookeanInelastic:
+    """The neo-Hookean solid of NeoHookeanGrowth with an inelastic part, F = Fe·Fp·Fg.
+
+    The inelastic state enters through the inverse plastic metric
+    Cp⁻¹ = Fp⁻¹ Fp⁻ᵀ (see chemomech.physics.inelastic): with the stress-free
+    deformation Fs = Fp Fg, Ce = Fs⁻ᵀ Fᵀ F Fs⁻¹ and Js = det Fs,
+
+        tr Ce = tr(F G Fᵀ),   G = Fs⁻¹ Fs⁻ᵀ = Fg⁻¹ Cp⁻¹ Fg⁻ᵀ,
+        Je = J / Js,           Js = det Fg / √det Cp⁻¹,
+        W  = Js · ψ(Ce, Je)    (ψ as in NeoHookeanGrowth).
+
+    ``first_piola`` differentiates at fixed Cp⁻¹ (the thermodynamic stress),
+    also where Cp⁻¹ is an expression of the displacement.
+    """
+
+    mu: object
+    lmbda: object
+    Fg: object
+    Cp_inv: object
+
+    def energy(self, H):
+        F = ufl.Identity(3) + H
+        Fg_inv = ufl.inv(self.Fg)
+        G = Fg_inv * self.Cp_inv * Fg_inv.T
+        Js = ufl.det(self.Fg) / ufl.sqrt(ufl.det(self.Cp_inv))
+        Je = ufl.det(F) / Js
+        psi = (
+            self.mu / 2 * (ufl.tr(F * G * F.T) - 3)
+            - self.mu * ufl.ln(Je)
+            + self.lmbda / 2 * ufl.ln(Je) ** 2
+        )
+        return Js * psi
+
+    def first_piola(self, H):
+        F = ufl.variable(ufl.Identity(3) + H)
+        return ufl.diff(self.energy(F - ufl.Identity(3)), F)
+
+    def cauchy(self, H):
+        F = ufl.Identity(3) + H
+        return self.first_piola(H) * F.T / ufl.det(F)
+
+
+@dataclass(frozen=True)
 class LinearElasticEigenstrain:
     """Small-strain isotropic elasticity with the growth eigenstrain ε* = sym(Fg) − I.
 

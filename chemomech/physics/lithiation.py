@@ -1,7 +1,9 @@
 """Uniform lithiation: the cycling protocol as a sequence of solver targets.
 
 Each protocol segment (see chemomech.case.protocol) is cut into equal steps of
-at most ``max_xi_step`` in ξ; the preload ramp comes first. Pure Python.
+at most ``max_xi_step`` in ξ and, where given, at most ``max_time_step`` in
+time (rate-dependent materials: creep); the preload ramp comes first and
+takes no time. Pure Python.
 """
 
 import math
@@ -23,8 +25,10 @@ class Target:
     label: str
 
 
-def build_schedule(lithiation, *, preload_steps: int, max_xi_step: float) -> list[Target]:
-    """Solver targets: the preload ramp, then each segment in equal ξ steps."""
+def build_schedule(
+    lithiation, *, preload_steps: int, max_xi_step: float, max_time_step: float | None = None
+) -> list[Target]:
+    """Solver targets: the preload ramp, then each segment in equal steps."""
     xi = initial_lithiation(lithiation)
     targets = [
         Target(0.0, xi, "preload", (i + 1) / preload_steps, 0.0, 0, "preload")
@@ -36,6 +40,8 @@ def build_schedule(lithiation, *, preload_steps: int, max_xi_step: float) -> lis
         if segment.duration <= 0.0:
             continue
         steps = max(1, math.ceil(change / max_xi_step - 1e-9))
+        if max_time_step is not None:
+            steps = max(steps, math.ceil(segment.duration / max_time_step - 1e-9))
         for i in range(1, steps + 1):
             fraction = i / steps
             targets.append(

@@ -4,8 +4,12 @@ The residual is the first variation of the stored energy,
 
     R_int(u; v) = d/dε ∫ W(H(u + ε v)) dV,
 
-with dV = w dx (w = 2π r in axisymmetry). Boundary conditions and loads are
-added by the fixture; this module knows nothing about stages or time.
+with dV = w dx (w = 2π r in axisymmetry). In regions with an inelastic law
+(compaction, creep) the residual is written with the stress at fixed
+inelastic state, ∫ P(F, Cp⁻¹(u)) : ∇v dV, where Cp⁻¹(u) is the history at
+quadrature points linearised about the Newton iterate (see
+chemomech.physics.inelastic.state). Boundary conditions and loads are added
+by the fixture; this module knows nothing about stages or time.
 
 Formulations (``mechanics.formulation``):
 
@@ -25,12 +29,14 @@ Formulations (``mechanics.formulation``):
   both. The Jacobian is a non-symmetric saddle point: solved by LU (MUMPS).
 """
 
+import basix
 import numpy as np
 import ufl
 
 from chemomech.dolfinx_compat import PETSc, dolfinx
-from chemomech.physics.constitutive import LAWS, PressureSplit
-from chemomech.physics.kinematics import displacement_gradient, volume_weight
+from chemomech.physics.constitutive import LAWS, NeoHookeanInelastic, PressureSplit
+from chemomech.physics.inelastic.state import InelasticState
+from chemomech.physics.kinematics import deformation_gradient, displacement_gradient, volume_weight
 
 
 def default_quadrature_degree(degree: int, kind: str) -> int:
@@ -112,12 +118,22 @@ class MechanicsModel:
         self.ds = ufl.Measure(
             "ds", domain=mesh, subdomain_data=domain.facet_tags, metadata={"quadrature_degree": 2 * degree}
         )
-        self.formulation = formulation
-        self.law = LAWS[kinematics](fields.mu, fields.lmbda, fields.growth_tensor(self.axial))
+        self.quadrature_points, self.quadrature_weights = basix.make_quadrature(mesh.basix_cell(), volume_degree)
+        Fg = fields.growth_tensor(self.axial)
+        self.law = LAWS[kinematics](fields.mu, fields.lmbda, Fg)
         self.H = displacement_gradient(self.u, self.kind)
+        inelastic = {
+            name: (material, domain.cell_tags.find(domain.regions[name]))
+            for name, material in fields.materials.items()
+            if getattr(material, "compaction", None) is not None or getattr(material, "creep", None) is not None
+        }
+        self.formulation = formulation
         self.pressure = None
         self.unknowns = [self.u]
+        self.inelastic = None
         if formulation == "mixed":
+            if inelastic:
+                raise ValueError("compaction and creep need mechanics.formulation: displacement")
             pressure_space = dolfinx.fem.functionspace(mesh, ("DG", 0))
             self.pressure = dolfinx.fem.Function(pressure_space, name="pressure")
             self.law = PressureSplit(self.law, self.pressure)
@@ -125,8 +141,34 @@ class MechanicsModel:
             h = ufl.CellDiameter(mesh)
             self.pressure_residual = self.law.constraint(self.H) * q / h * self.weight * self.dx
             self.unknowns.append(self.pressure)
-        energy = self.law.energy(self.H) * self.weight * self.dx
-        self.internal_residual = ufl.derivative(energy, self.u, self.test)
+        if not inelastic:
+            energy = self.law.energy(self.H) * self.weight * self.dx
+            self.internal_residual = ufl.derivative(energy, self.u, self.test)
+            return
+        if kinematics != "finite_strain":
+            raise ValueError(f"compaction and creep need finite_strain kinematics, not {kinematics!r}")
+        F = deformation_gradient(self.u, self.kind)
+        self.inelastic = InelasticState(mesh, self.u, F, Fg, fields.mu, fields.lmbda, inelastic, volume_degree)
+        self._stress_law = NeoHookeanInelastic(fields.mu, fields.lmbda, Fg, self.inelastic.Cp_inv)
+        linearised = NeoHookeanInelastic(fields.mu, fields.lmbda, Fg, self.inelastic.metric(F))
+        inelastic_tags = tuple(domain.regions[name] for name in inelastic)
+        elastic_tags = tuple(tag for name, tag in domain.regions.items() if name not in inelastic)
+        test_gradient = displacement_gradient(self.test, self.kind)
+        self.internal_residual = (
+            ufl.inner(linearised.first_piola(self.H), test_gradient) * self.weight * self.dx(inelastic_tags)
+        )
+        if elastic_tags:
+            energy = self.law.energy(self.H) * self.weight * self.dx(elastic_tags)
+            self.internal_residual += ufl.derivative(energy, self.u, self.test)
+
+    @property
+    def step_states(self) -> list:
+        """History states the stepper commits and restores (see physics.inelastic.state)."""
+        return [] if self.inelastic is None else [self.inelastic]
+
+    def history_functions(self) -> list:
+        """The committed history Functions at quadrature points (what a checkpoint stores)."""
+        return [f for state in self.step_states for f in state.history_functions()]
 
     def residuals(self, residual) -> list:
         """The residual forms matching ``unknowns``, given the displacement residual with its loads."""
@@ -146,7 +188,13 @@ class MechanicsModel:
         return norm
 
     def cauchy_stress(self):
-        """Cauchy stress σ (3×3 UFL expression) of the current displacement."""
+        """Cauchy stress σ (3×3 UFL expression) of the current displacement and history.
+
+        With history variables it can only be evaluated at the volume
+        quadrature points (``quadrature_points``).
+        """
+        if self.inelastic is not None:
+            return self._stress_law.cauchy(self.H)
         return self.law.cauchy(self.H)
 
     def boundary_dofs(self, boundary: str, component: int):

@@ -7,6 +7,11 @@ keeps its interpolation across Newton steps of one solve.
 Several unknowns (the mixed u–p formulation) are solved as one blocked
 system, assembled into a single MPI matrix (``kind="mpi"``) for MUMPS; the
 case schema refuses GAMG there (a saddle point is not positive definite).
+
+History states (quadrature-point inelasticity) hook into SNES: before every
+residual evaluation at an iterate x, ``before_residual()`` runs their return
+mapping at u = x, and before every Jacobian ``before_jacobian()`` their
+consistent tangent.
 """
 
 from dataclasses import dataclass
@@ -97,7 +102,7 @@ class NewtonSolver:
     and Functions (one block each; a list of one is a single block).
     """
 
-    def __init__(self, residual, u, bcs, settings, *, prefix: str, force_scale: float):
+    def __init__(self, residual, u, bcs, settings, *, prefix: str, force_scale: float, hooks=()):
         # The multigrid level options stay unread when a step needs no linear
         # solve; PETSc would list them as "unused" at exit.
         PETSc.Options().setValue("options_left", "0")
@@ -106,6 +111,8 @@ class NewtonSolver:
         blocked = isinstance(residual, list | tuple)
         if blocked and settings.linear_solver != "mumps":
             raise ValueError("a blocked (mixed) system needs linear_solver mumps")
+        if blocked and hooks:
+            raise ValueError("history states (compaction, creep) need the displacement formulation")
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,
@@ -124,6 +131,38 @@ class NewtonSolver:
         self._norms: list[float] = []
         norms = self._norms
         self.problem.solver.setMonitor(lambda snes, iteration, norm: norms.append(norm))
+        if hooks:
+            self._hook(list(hooks), bcs)
+
+    def _hook(self, hooks: list, bcs) -> None:
+        """Run the hooks at each iterate before SNES assembles the residual or the Jacobian.
+
+        The callbacks hold the forms and the Function, never the problem or
+        self (that would be a cycle through SNES the garbage collector cannot
+        break, see above).
+        """
+        problem = self.problem
+        u, F, J, P = problem.u, problem.F, problem.J, problem.preconditioner
+        petsc = dolfinx.fem.petsc
+
+        def at_iterate(x):
+            x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+            petsc.assign(x, u)
+
+        def residual(snes, x, b):
+            at_iterate(x)
+            for hook in hooks:
+                hook.before_residual()
+            petsc.assemble_residual(snes, x, b, u, F, J, bcs)
+
+        def jacobian(snes, x, A, P_mat):
+            at_iterate(x)
+            for hook in hooks:
+                hook.before_jacobian()
+            petsc.assemble_jacobian(snes, x, A, P_mat, u, J, P, bcs)
+
+        problem.solver.setFunction(residual, problem.b)
+        problem.solver.setJacobian(jacobian, problem.A, problem.P_mat)
 
     def solve(self) -> SolveStats:
         """Run Newton from the current u; u holds the last iterate on failure."""

@@ -5,8 +5,9 @@ of sulfur Q = ξ·1672 mAh/g, current, mean lithiation of the active phase
 ⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, the
 fibre Bragg gratings' strains and shifts, per region max σ1, min σ3, max von
 Mises and mean hydrostatic stress, the porosity of every homogenised
-composite region (a function of ξ), plus the Newton and Krylov iteration
-counts of the step.
+composite region (a function of ξ), the mean porosity of compacting and the
+largest creep strain of creeping regions, plus the Newton and Krylov
+iteration counts of the step.
 
 Each step also goes to run.log (with its Newton residual norms), to the
 progress display, and through the element-distortion check, whose
@@ -39,6 +40,7 @@ class StepObserver:
     def __init__(self, sim, series, field_writer, field_every: int, log, announce, progress=None):
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
+        self.history = sim.history
         self.sensors = sim.sensors
         self.gratings = sim.gratings
         self.series = series
@@ -100,6 +102,10 @@ class StepObserver:
             row |= {f"{region}_{key} [MPa]": value * MPA for key, value in values.items()}
         for region, material in self._composites.items():
             row[f"{region}_porosity [-]"] = material.porosity(state.xi)
+        if self.history is not None:
+            self.history.update()
+            for region, values in self.history.region_statistics().items():
+                row |= {f"{region}_{key} [-]": value for key, value in values.items()}
         newton = stats.newton_iterations if stats else 0
         krylov = stats.krylov_iterations if stats else 0
         row |= {"newton_iterations [-]": newton, "krylov_iterations [-]": krylov}

@@ -118,8 +118,9 @@ def run_case(
     _prepare_outdir(outdir, case_path, case, comm)
     kept = checkpoint["step"] if checkpoint is not None else None  # last series step kept
     series = SeriesWriter(outdir / "series.csv", comm, keep_rows=None if kept is None else kept + 1)
+    history = sim.history.fields() if sim.history is not None else ()
     fields = (
-        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, keep_through=kept)
+        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, history, keep_through=kept)
         if case.outputs.fields
         else None
     )

@@ -16,6 +16,7 @@ from chemomech.case.protocol import initial_lithiation
 from chemomech.dolfinx_compat import MPI
 from chemomech.geometry import build_domain
 from chemomech.materials import resolve_materials
+from chemomech.output.inelastic import HistoryOutputs
 from chemomech.output.stress import StressFields
 from chemomech.physics.electrode_balance import electrode_balance
 from chemomech.physics.fixture import InclusionSupport, StackFixture
@@ -48,6 +49,7 @@ class Simulation:
     state: StateRegistry
     gratings: tuple[FibreBraggGrating, ...] = ()
     next_target: int = 0  # index in the schedule of the next target to start
+    history: HistoryOutputs | None = None  # porosity and creep strain, where a material has them
 
     def run_schedule(self):
         """Yield (state, SolveStats) for every converged step of the rest of the schedule."""
@@ -91,7 +93,10 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     """Set up the problem of ``case`` on ``comm``."""
     materials = resolve_materials(case)
     schedule = build_schedule(
-        case.lithiation, preload_steps=_preload_steps(case), max_xi_step=case.solver.max_xi_step
+        case.lithiation,
+        preload_steps=_preload_steps(case),
+        max_xi_step=case.solver.max_xi_step,
+        max_time_step=case.solver.max_time_step,
     )
     mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
     domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
@@ -127,6 +132,8 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         state.add("pressure", model.pressure)
     if isinstance(support, StackFixture):
         state.add("preload_displacement", support.u_ref)
+    for index, history in enumerate(model.history_functions()):  # quadrature-point inelastic state
+        state.add(f"history_{index}_{history.name}", history)
     return Simulation(
         case=case,
         materials=materials,
@@ -142,4 +149,5 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         balance=balance,
         gratings=tuple(_grating(model, spec) for spec in case.sensors),
         state=state,
+        history=HistoryOutputs(model) if model.inelastic is not None else None,
     )

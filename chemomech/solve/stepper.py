@@ -16,6 +16,10 @@ back into midpoints is finished first), the cut-backs and the warnings.
 ``warn(text)`` records what a reader of the results should know (cut-backs,
 element distortion, a coupling that did not converge): every warning goes
 to run.log as it happens, to summary.json and to the report.
+History states (``model.step_states``: inelasticity at quadrature points)
+start each attempt with ``begin_step(Δt)``, Δt the time to the target (zero
+in the preload), are committed when a step converges and restored with the
+displacement on a cut-back.
 """
 
 from dataclasses import asdict, replace
@@ -50,6 +54,7 @@ class Stepper:
         self.support = support
         self.settings = settings
         self.state = initial
+        self.states = model.step_states  # objects with begin_step/commit/restore
         self._solvers = {}
         self._converged = self._unknown_arrays()  # u (and p, mixed) of the converged state
         self.increment = dolfinx.fem.Function(model.space, name="predictor_increment")  # u_n − u_{n−1}
@@ -68,6 +73,7 @@ class Stepper:
                 self.settings,
                 prefix=f"chemomech_{stage}_",
                 force_scale=self._force_scale,
+                hooks=self.states,
             )
         return self._solvers[stage]
 
@@ -99,6 +105,8 @@ class Stepper:
             goal, depth = pending[-1]
             self._apply(goal)
             self._predict(goal)
+            for state in self.states:
+                state.begin_step(goal.time - self.state.time)
             stats = self._solve(goal)
             if stats.converged:
                 pending.pop()
@@ -107,6 +115,8 @@ class Stepper:
                 continue
             for unknown, converged in zip(self.model.unknowns, self._converged, strict=True):
                 unknown.x.array[:] = converged
+            for state in self.states:
+                state.restore()
             self.support.revert_contact()
             if depth >= self.settings.max_cutbacks:
                 raise SolverFailure(
@@ -153,6 +163,8 @@ class Stepper:
         else:
             self._previous_change = None
         self._converged = self._unknown_arrays()
+        for state in self.states:
+            state.commit()
         self.support.commit_contact()
         self.state = goal
 
@@ -179,5 +191,7 @@ class Stepper:
         self.cutbacks = snapshot["cutbacks"]
         self.warnings[:] = snapshot["warnings"]  # the observer holds this list
         self._converged = self._unknown_arrays()
+        for state in self.states:  # history read back into the committed Functions
+            state.restore()
         self.fields.update(self.state.xi)
         self.support.resume(self.state.stage, snapshot.get("plunger_lifted", False))
