@@ -11,7 +11,7 @@ NP     ?= 2
 CASE   ?= cases/pellet_S_LTO_gap.yaml
 OUT    ?= results/$(basename $(notdir $(CASE)))
 
-.PHONY: venv run test test-serial test-mpi fuzz benchmark clean
+.PHONY: venv run test test-serial test-mpi benchmark clean
 
 venv: $(STAMP)
 
@@ -37,10 +37,6 @@ test-serial: venv
 test-mpi: venv
 	timeout 1800 $(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m "not serial" \
 		|| { cat "$${TMPDIR:-/tmp}/chemomech-pytest-rank1.log"; exit 1; }
-
-## Property-based fuzz of case files (opt-in, memory-capped)
-fuzz: venv
-	ulimit -v 8000000; CHEMOMECH_FUZZ=1 $(BIN)/python -m pytest -q tests/test_case_fuzz.py
 
 benchmark: venv
 	$(BIN)/python benchmarks/stack_scaling.py $(BENCH_ARGS)

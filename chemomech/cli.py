@@ -1,4 +1,4 @@
-"""Command line: ``chemomech run|check|plot|schema|materials``.
+"""Command line: ``chemomech run|check|plot|sweep|schema|materials``.
 
 Exit codes: 0 success, 1 solver failure (or an unexpected error in serial),
 2 invalid case or usage. Under ``mpiexec`` every rank validates the case and
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chemomech.case import Case, CaseError, load_case
-from chemomech.errors import GeometryError, SolverFailure
+from chemomech.errors import GeometryError, RestartError, SolverFailure
 
 
 def _world():
@@ -76,11 +76,13 @@ def _run(args: argparse.Namespace) -> int:
     case = _load(args, rank)
     if case is None:
         return 2
-    outdir = args.output if args.output is not None else Path("results") / case.name
+    outdir = args.output or args.restart or Path("results") / case.name
     try:
         from chemomech.solve.run import run_case
 
-        run_case(case, outdir=outdir, case_path=Path(args.case), progress=not args.quiet)
+        run_case(
+            case, outdir=outdir, case_path=Path(args.case), progress=not args.quiet, restart=args.restart is not None
+        )
     except SolverFailure as err:  # raised collectively
         if rank == 0:
             print(f"{args.case}: solver failure: {err}", file=sys.stderr)
@@ -89,12 +91,33 @@ def _run(args: argparse.Namespace) -> int:
         if rank == 0:
             print(f"{args.case}: geometry: {err}", file=sys.stderr)
         return 2
-    except Exception:
+    except RestartError as err:  # raised collectively, before anything is written
+        if rank == 0:
+            print(f"{args.case}: restart: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:
         if size == 1:
             raise
-        print(f"[rank {rank}] " + traceback.format_exc(), file=sys.stderr, flush=True)
+        _report_crash(err, rank, outdir)
         comm.Abort(1)  # the other ranks may be waiting in a collective call
     return 0
+
+
+def _report_crash(err: Exception, rank: int, outdir: Path) -> None:
+    """One line on stderr for an error on this rank alone; the traceback goes to a file.
+
+    The file is ``OUTDIR/crash-rank<r>.log`` when the output directory exists
+    (else the traceback goes to stderr too).
+    """
+    trace = traceback.format_exc()
+    line = f"chemomech run: error on rank {rank}: {type(err).__name__}: {err}; stopping all ranks"
+    log = outdir / f"crash-rank{rank}.log"
+    try:
+        log.write_text(trace)
+        line += f" (traceback in {log})"
+    except OSError:
+        line += "\n" + trace
+    print(line, file=sys.stderr, flush=True)
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -103,12 +126,38 @@ def _plot(args: argparse.Namespace) -> int:
         return 2
     from chemomech.output.figures import write_figures
     from chemomech.output.report import write_report
+    from chemomech.output.snapshots import draw_snapshots
 
-    for path in write_figures(args.outdir):
+    snapshots, problems = draw_snapshots(args.outdir)
+    for path in [*write_figures(args.outdir), *snapshots]:
         print(path)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     if (args.outdir / "summary.json").is_file():
         print(write_report(args.outdir))
-    return 0
+    return 1 if problems else 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    comm = _world()
+    if comm is not None and comm.size > 1:
+        if comm.rank == 0:
+            print(
+                "chemomech sweep: run the sweep itself without mpiexec; it starts each run, "
+                "on --np ranks with mpiexec",
+                file=sys.stderr,
+            )
+        return 2
+    from chemomech.sweep.command import sweep
+
+    return sweep(args)
+
+
+def _positive(text: str) -> int:
+    value = int(text) if text.strip().isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -134,7 +183,7 @@ def _materials(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*header, title="chemomech material library (materials.csv, inelastic.csv)")
+    table = Table(*header, title="chemomech material library (materials.csv, supplement.csv, inelastic.csv)")
     for row in rows:
         table.add_row(*row)
     Console().print(table)
@@ -151,13 +200,49 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", parents=[overrides], help="validate and run a case")
     run.add_argument("case", type=Path, metavar="CASE")
-    run.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
+    where.add_argument(
+        "--restart", type=Path, metavar="OUTDIR", help="continue a stopped run from the last checkpoint in OUTDIR"
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress lines (batch jobs)")
     run.set_defaults(command=_run)
 
     check = commands.add_parser("check", parents=[overrides], help="validate a case without running it")
     check.add_argument("case", type=Path, metavar="CASE")
     check.set_defaults(command=_check)
+
+    sweep = commands.add_parser(
+        "sweep",
+        parents=[overrides],
+        help="run a case over the cartesian product of parameter values and compare the runs",
+        description=(
+            "Run CASE once per combination of --param values (each run is chemomech run CASE --set KEY=VALUE ...), "
+            "here or as a SLURM array job, then write SWEEP_OUT/summary.csv (one row per run: parameters, status, "
+            "key outputs) and comparison figures in SWEEP_OUT/figures. Every run is validated before any starts."
+        ),
+    )
+    sweep.add_argument("case", type=Path, nargs="?", metavar="CASE")
+    sweep.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a --set key and its values, split at commas outside brackets and quotes (repeatable: cartesian product)",
+    )
+    sweep.add_argument("-o", "--output", type=Path, metavar="SWEEP_OUT", help="default: results/<case name>_sweep")
+    sweep.add_argument("--jobs", type=_positive, metavar="N", help="runs at a time, locally (default 1)")
+    sweep.add_argument("--np", type=_positive, default=1, metavar="K", help="MPI ranks per run (default 1)")
+    sweep.add_argument(
+        "--slurm", action="store_true", help="write SWEEP_OUT/sweep.slurm (an array job) instead of running"
+    )
+    sweep.add_argument("--time", metavar="HH:MM:SS", help="SLURM time limit per run (default 01:00:00)")
+    sweep.add_argument("--partition", help="SLURM partition")
+    sweep.add_argument("--account", help="SLURM account")
+    sweep.add_argument(
+        "--collect", type=Path, metavar="SWEEP_OUT", help="rebuild summary.csv and figures from the runs' files"
+    )
+    sweep.set_defaults(command=_sweep)
 
     commands.add_parser("schema", help="print the JSON Schema of case files").set_defaults(command=_schema)
 

@@ -5,7 +5,11 @@ MPI rank, before anything is computed. ``SolverFailure`` (exit 1): the
 simulation could not go on (Newton failed after all cut-backs, a singular
 system); it must be raised collectively, on every rank. ``GeometryError``
 (exit 2): the geometry cannot be built or meshed; raised on every rank
-before anything is written.
+before anything is written. ``SweepError`` (exit 2): a parameter sweep that
+cannot start (a malformed ``--param``, a variant case that does not validate);
+raised before any run. ``RestartError`` (exit 2): no checkpoint to restart
+from, or one of another case or mesh; raised on every rank before anything
+is written.
 """
 
 from chemomech.case.errors import CaseError, Problem
@@ -19,4 +23,12 @@ class GeometryError(Exception):
     """The geometry cannot be built or meshed; raised on every MPI rank."""
 
 
-__all__ = ["CaseError", "GeometryError", "Problem", "SolverFailure"]
+class SweepError(Exception):
+    """A sweep that cannot start; the message says which parameter or run and why."""
+
+
+class RestartError(Exception):
+    """A run cannot restart from the given output directory; raised on every MPI rank."""
+
+
+__all__ = ["CaseError", "GeometryError", "Problem", "RestartError", "SolverFailure", "SweepError"]

@@ -50,3 +50,75 @@ def shell_interface_pressure(a: float, b: float, eps: float, Ki: float, Gm: floa
     """10d: p = 12 K_i G_m ε* (1 − f) / [3K_i + 4G_m(1 − f) + 4 G_m f K_i / K_m], f = a³/b³."""
     f = (a / b) ** 3
     return 12 * Ki * Gm * eps * (1 - f) / (3 * Ki + 4 * Gm * (1 - f) + 4 * Gm * f * Ki / Km)
+
+
+def confined_free_strain(nu: float, isotropic: float, axial: float = 0.0) -> float:
+    """Axial strain of a laterally confined, unloaded layer with eigenstrain ε* I + δ e_z⊗e_z.
+
+    (1+ν)/(1−ν) ε* + δ: the lateral part of an isotropic eigenstrain is held
+    by the die and pushed into the thickness by Poisson's effect; an axial
+    eigenstrain δ (plating, stripping) goes into the thickness unchanged.
+    """
+    return (1 + nu) / (1 - nu) * isotropic + axial
+
+
+def stack_pressure_change(layers, area: float, frame_stiffness: float) -> float:
+    """10c with any eigenstrains: Δp = Σ h_i e_i / [Σ h_i / M_i + A / k_f].
+
+    ``layers`` holds (h, E, ν, e) per layer, e the confined free strain
+    (see confined_free_strain); k_f = inf gives the constant gap.
+    """
+    swelling = sum(h * e for h, E, nu, e in layers)
+    compliance = sum(h / p_wave_modulus(E, nu) for h, E, nu, e in layers)
+    return swelling / (compliance + area / frame_stiffness)
+
+
+def plane_strain_constants(E: float, nu: float) -> tuple[float, float]:
+    """(E', ν') = (E / (1 − ν²), ν / (1 − ν)): plane-stress formulas with these hold in plane strain."""
+    return E / (1 - nu**2), nu / (1 - nu)
+
+
+def cantilever_displacement(x, y, *, load: float, length: float, depth: float, E: float, nu: float):
+    """Cantilever under a parabolic end shear (Timoshenko & Goodier §21), plane strain.
+
+    Beam 0 < x < L, |y| < D/2, unit depth, I = D³/12; the end x = L carries the
+    shear traction t_y = P/(2I) (D²/4 − y²) (resultant P, upward) and the end
+    x = 0 is held at this displacement (E', ν' of plane_strain_constants):
+        u_x = −P y / (6E'I) [(6L − 3x) x + (2 + ν')(y² − D²/4)]
+        u_y =  P / (6E'I) [3ν' y² (L − x) + (4 + 5ν') D² x / 4 + (3L − x) x²]
+    with σ_xx = −P (L − x) y / I and σ_xy = P/(2I)(D²/4 − y²).
+    """
+    Ep, nup = plane_strain_constants(E, nu)
+    inertia = depth**3 / 12
+    c = load / (6 * Ep * inertia)
+    L, D = length, depth
+    ux = -c * y * ((6 * L - 3 * x) * x + (2 + nup) * (y**2 - D**2 / 4))
+    uy = c * (3 * nup * y**2 * (L - x) + (4 + 5 * nup) * D**2 * x / 4 + (3 * L - x) * x**2)
+    return ux, uy
+
+
+def cantilever_tip_deflection(*, load: float, length: float, depth: float, E: float, nu: float) -> float:
+    """u_y at x = L (the same at every y): P L³/(3E'I) + (4 + 5ν') P D² L / (24 E'I)."""
+    return cantilever_displacement(length, 0.0, load=load, length=length, depth=depth, E=E, nu=nu)[1]
+
+
+def confined_block_cosine_deflection(*, amplitude: float, width: float, height: float, E: float, nu: float) -> float:
+    """Top deflection amplitude of a block in a frictionless die under a cosine plunger pressure.
+
+    Plane strain block 0 < x < L, 0 < z < H between frictionless walls
+    (u_x = 0, shear-free at x = 0, L) on a frictionless base (u_z = 0); the
+    top carries σ_zz = −p₁ cos kx, k = π/L, shear free. With the Airy
+    function φ = cos kx · [A cosh kz + B kz sinh kz] (the conditions at
+    z = 0 remove the other two terms) the top deflection is
+
+        u_z(x, H) = −(2 p₁ / (E' k)) · sinh²η / (sinh η cosh η + η) · cos kx,   η = kH,
+
+    which tends to the half-plane value −2 p₁ cos kx / (E' k) as η → ∞. The
+    material must flow from under the load to the sides: near
+    incompressibility, u_z ≈ −p₁/(2μk) · (…) is set by the shear modulus.
+    Returns the signed amplitude (negative: pressed down where cos kx = 1).
+    """
+    Ep, _ = plane_strain_constants(E, nu)
+    k = math.pi / width
+    eta = k * height
+    return -2 * amplitude / (Ep * k) * math.sinh(eta) ** 2 / (math.sinh(eta) * math.cosh(eta) + eta)

@@ -35,6 +35,15 @@ def material(body: str) -> str:
     return BASE + "materials:\n  m:\n" + "".join(f"    {line}\n" for line in body.splitlines())
 
 
+def composite(*phases: str, extra: str = "") -> str:
+    """BASE with a composite material ``m``: ``composition:`` at line 15, ``phases:`` at 16, phases from 17."""
+    body = "composition:\n" + extra + "  phases:\n" + "".join(f"    {p}\n" for p in phases)
+    return material(body)
+
+
+S_SE = ("s: {material: sulfur, fraction: 0.3}", "se: {material: Li6PS5Cl, fraction: 0.7}")
+
+
 def step(flow: str) -> str:
     """BASE with a one-step protocol at line 15."""
     return BASE + f"lithiation:\n  protocol:\n    - {flow}\n"
@@ -69,6 +78,11 @@ MALFORMED = [
         "yaml_duplicate_key_multiline_value",
         BASE + "fixture: |\n  two\n  lines\n",
         (13, "", 'duplicate key "fixture" with value "two lines'),
+    ),
+    param(
+        "unit_power_tower",
+        BASE.replace("diameter: 10 mm", "diameter: 1 m*9**9**9"),
+        (4, "geometry.diameter", "a unit with long numbers or chained powers"),
     ),
     # unknown keys, with suggestions
     param("unknown_top_key", BASE + "solverr: {}\n", (13, "solverr", "unknown key 'solverr'; did you mean 'solver'?")),
@@ -240,6 +254,168 @@ MALFORMED = [
         material("base: sulfur\nswelling:\n  beta: 0.5\n  table: {xi: [0, 1], volume_change: [0, 1]}"),
         (18, "materials.m.swelling.table", "not both"),
     ),
+    # electrode balance and counter-electrode breathing
+    param(
+        "li_anode_stripped_away",
+        BASE.replace("fixture:\n", "    - {name: anode, material: Li_metal, thickness: 20 um}\nfixture:\n"),
+        (10, "geometry.layers[2].thickness", "would be stripped to 0.0% of its thickness"),
+    ),
+    param(
+        "two_counter_electrodes",
+        BASE.replace(
+            "fixture:\n",
+            "    - {name: anode, material: Li_metal, thickness: 200 um}\n"
+            "    - {name: foil, material: indium, thickness: 50 um}\nfixture:\n",
+        ),
+        (11, "geometry.layers[3].material", "could all be the counter electrode"),
+    ),
+    param(
+        "breathing_both_modes",
+        material("base: Li_metal\nbreathing: {thickness_per_capacity: 4.85 um/(mAh/cm2), volume_change: 0.01}"),
+        (16, "materials.m.breathing", "exactly one of thickness_per_capacity or volume_change"),
+    ),
+    param(
+        "breathing_capacity_missing",
+        material("youngs_modulus: 1 GPa\npoisson_ratio: 0.3\nbreathing: {volume_change: 0.01}"),
+        (17, "materials.m.breathing.volumetric_capacity", "required field is missing"),
+    ),
+    param(
+        "breathing_wrong_unit",
+        material("base: Li_metal\nbreathing: {thickness_per_capacity: 4.85 um}"),
+        (16, "materials.m.breathing.thickness_per_capacity", "not a thickness change per areal capacity"),
+    ),
+    param(
+        "breathing_unknown_word",
+        material("base: Li_metal\nbreathing: off"),
+        (16, "materials.m.breathing", "'none'"),
+    ),
+    # fibre Bragg gratings
+    param(
+        "fbg_zero_axis",
+        BASE + "sensors:\n  - {type: fbg, name: f, position: [1 mm, 0 mm, 1 mm], axis: [0, 0, 0], grating_length: 1 mm}\n",
+        (14, "sensors[0].axis", "a non-zero direction"),
+    ),
+    param(
+        "fbg_transverse_parallel",
+        BASE
+        + "sensors:\n  - {type: fbg, name: f, position: [1 mm, 0 mm, 1 mm], axis: [0, 0, 1], transverse: [0, 0, 2],"
+        + " grating_length: 1 mm}\n",
+        (14, "sensors[0].transverse", "must not be parallel to the axis"),
+    ),
+    param(
+        "fbg_unknown_fibre",
+        BASE
+        + "sensors:\n  - {type: fbg, name: f, position: [1 mm, 0 mm, 1 mm], axis: [0, 0, 1], grating_length: 1 mm,"
+        + " fibre: silica}\n",
+        (14, "sensors[0].fibre", "unknown fibre material 'silica'; did you mean 'silica_fibre'?"),
+    ),
+    param(
+        "fbg_position_two_values",
+        BASE + "sensors:\n  - {type: fbg, name: f, position: [1 mm, 1 mm], axis: [0, 0, 1], grating_length: 1 mm}\n",
+        (14, "sensors[0].position", "at least 3"),
+    ),
+    param(
+        "fbg_duplicate_name",
+        BASE
+        + "sensors:\n"
+        + "  - {type: fbg, name: f, position: [1 mm, 0 mm, 1 mm], axis: [0, 0, 1], grating_length: 1 mm}\n"
+        + "  - {type: fbg, name: f, position: [2 mm, 0 mm, 1 mm], axis: [0, 0, 1], grating_length: 1 mm}\n",
+        (15, "sensors[1].name", "duplicate sensor name 'f'"),
+    ),
+    # homogenised composites
+    param(
+        "composite_fractions_sum",
+        composite("s: {material: sulfur, fraction: 0.3}", "se: {material: Li6PS5Cl, fraction: 0.6}"),
+        (16, "materials.m.composition.phases", "add up to 1, got 0.9"),
+    ),
+    param(
+        "composite_unknown_phase_material",
+        composite(S_SE[0], "se: {material: Li6PS5C, fraction: 0.7}"),
+        (18, "materials.m.composition.phases.se.material", "did you mean 'Li6PS5Cl'?"),
+    ),
+    param(
+        "composite_no_active_phase",
+        composite("c: {material: PTFE, fraction: 0.3}", S_SE[1]),
+        (16, "materials.m.composition.phases", "exactly one active (swelling) phase such as sulfur or Li2S, got none"),
+    ),
+    param(
+        "composite_two_active_phases",
+        composite(S_SE[0], "t: {material: sulfur, fraction: 0.2}", "se: {material: Li6PS5Cl, fraction: 0.5}"),
+        (16, "materials.m.composition.phases", "got 2: s, t"),
+    ),
+    param(
+        "composite_weight_without_density",
+        composite(S_SE[0], "p: {material: PEEK, fraction: 0.7}", extra="  basis: weight\n"),
+        (19, "materials.m.composition.phases.p.density", "the library has no density of 'PEEK'"),
+    ),
+    param(
+        "composite_density_by_volume",
+        composite(S_SE[0], "se: {material: Li6PS5Cl, fraction: 0.7, density: 1.9 g/cm3}"),
+        (18, "materials.m.composition.phases.se.density", "only with basis 'weight'"),
+    ),
+    param(
+        "composite_density_unit",
+        composite(S_SE[0], "se: {material: Li6PS5Cl, fraction: 0.7, density: 1.9 GPa}", extra="  basis: weight\n"),
+        (19, "materials.m.composition.phases.se.density", "which is not a density"),
+    ),
+    param(
+        "composite_with_moduli",
+        material("youngs_modulus: 1 GPa\ncomposition:\n  phases:\n    " + "\n    ".join(S_SE)),
+        (15, "materials.m.youngs_modulus", "not with composition"),
+    ),
+    param(
+        "composite_reuss_with_pores",
+        composite(*S_SE, extra="  scheme: reuss\n  porosity: 0.1\n"),
+        (16, "materials.m.composition.scheme", "reuss gives a composite with pores no stiffness"),
+    ),
+    param(
+        "composite_unknown_matrix",
+        composite(*S_SE, extra="  matrix: SE\n"),
+        (16, "materials.m.composition.matrix", "unknown phase 'SE'; known: s, se"),
+    ),
+    param(
+        "composite_li2s_phase_for_sulfur_cathode",
+        composite("s: {material: Li2S, fraction: 0.3}", S_SE[1]),
+        (17, "materials.m.composition.phases.s.material", "lithiation.active_material is 'sulfur'"),
+    ),
+    param(
+        "composite_of_a_composite",
+        composite(*S_SE) + "  n:\n    composition:\n      phases: {m: {material: m, fraction: 1}}\n",
+        (21, "materials.n.composition.phases.m.material", "expected a plain material, got the composite 'm'"),
+    ),
+    param(
+        "composite_zero_fraction",
+        composite("s: {material: sulfur, fraction: 0}", "se: {material: Li6PS5Cl, fraction: 1}"),
+        (17, "materials.m.composition.phases.s.fraction", "greater than 0.0, got 0"),
+    ),
+    param(
+        "composite_phase_called_pores",
+        composite(S_SE[0], "pores: {material: Li6PS5Cl, fraction: 0.7}"),
+        (18, "materials.m.composition.phases.pores", "other than 'pores'"),
+    ),
+    param(
+        "composite_porosity_one",
+        composite(*S_SE, extra="  porosity: 1\n"),
+        (16, "materials.m.composition.porosity", "less than 1.0, got 1"),
+    ),
+    # the mixed formulation is P2–P0 with LU
+    param(
+        "mixed_with_p1",
+        BASE + "mechanics: {formulation: mixed}\nsolver: {element_degree: 1}\n",
+        (14, "solver.element_degree", "mechanics.formulation mixed needs element_degree 2, got 1"),
+    ),
+    param(
+        "mixed_with_gamg",
+        BASE + "mechanics: {formulation: mixed}\nsolver:\n  linear_solver: gamg\n",
+        (15, "solver.linear_solver", "needs linear_solver 'mumps', got 'gamg'"),
+    ),
+    param(
+        "set_mixed_with_gamg",
+        BASE + "solver: {linear_solver: gamg}\n",
+        (13, "solver.linear_solver", "needs linear_solver 'mumps'"),
+        overrides=["mechanics.formulation=mixed"],
+    ),
+    param("unknown_formulation", BASE + "mechanics: {formulation: hybrid}\n", (13, "mechanics.formulation", "mixed")),
     # --set overrides
     param(
         "set_unknown_item_name",

@@ -100,6 +100,17 @@ def test_defaults(stack):
     assert (s.max_cutbacks, s.max_xi_step) == (6, 0.05)
 
 
+def test_mixed_formulation_takes_its_solver_defaults(stack):
+    """P2–P0 and LU unless the case sets them; other settings untouched."""
+    assert stack.mechanics.formulation == "displacement"
+    case = load_case_text(STACK + "mechanics: {formulation: mixed}\nsolver: {max_cutbacks: 2}\n")
+    assert case.mechanics.formulation == "mixed"
+    assert (case.solver.element_degree, case.solver.linear_solver, case.solver.max_cutbacks) == (2, "mumps", 2)
+    explicit = load_case_text(STACK + "mechanics: {formulation: mixed}\nsolver: {element_degree: 2, linear_solver: mumps}\n")
+    assert (explicit.solver.element_degree, explicit.solver.linear_solver) == (2, "mumps")
+    assert load_case_text(STACK, "pellet.yaml", ["mechanics.formulation=mixed"]).solver.element_degree == 2
+
+
 def test_default_protocol_and_charge_end():
     case = load_case_text(INCLUSION + "lithiation: {protocol: [{step: charge, rate: 1 C}]}\n")
     assert case.lithiation.protocol[0].until_xi == 0.0
@@ -177,6 +188,7 @@ def test_json_schema():
         "mechanics",
         "lithiation",
         "fixture",
+        "sensors",
         "outputs",
         "solver",
     }

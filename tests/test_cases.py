@@ -58,5 +58,5 @@ def test_case_agrees_between_one_and_two_ranks(case, tmp_path):
     assert {"dolfinx", "petsc", "chemomech", "mpi_library"} <= summary["versions"].keys()
     required = REQUIRED + (STACK_REQUIRED if "stack_pressure [MPa]" in serial else [])
     assert set(required) <= serial.keys()
-    for name in ("case.yaml", "case.resolved.json", "fields.xdmf", "fields.h5"):
+    for name in ("case.yaml", "case.resolved.json", "fields.xdmf"):
         assert (tmp_path / "mpi" / name).is_file(), name

@@ -24,13 +24,14 @@ import pytest
 from chemomech.case import load_case_text
 from chemomech.dolfinx_compat import MPI
 from chemomech.materials import builtin_materials
+from chemomech.materials.inelastic import CreepLaw, creep_defaults
 from chemomech.physics.inelastic.creep import CreepReturn
 from chemomech.physics.inelastic.principal import tangent
 from chemomech.solve.newton import NewtonSolver
 from chemomech.solve.simulation import build_simulation
 
 LI = builtin_materials()["Li_metal"]
-LAW = LI.creep
+LAW = CreepLaw(**{key: value for key, (value, _) in creep_defaults("Li_metal").items()})
 E, NU = LI.youngs_modulus, LI.poisson_ratio
 MU, LMBDA = E / (2 * (1 + NU)), E * NU / ((1 + NU) * (1 - 2 * NU))
 HEIGHT = 100e-6
@@ -45,7 +46,9 @@ geometry:
   diameter: 400 um
   lateral: {lateral}
   mesh_size: 100 um
-  layers: [{{name: li, material: Li_metal, thickness: {HEIGHT * 1e6} um}}]
+  layers: [{{name: li, material: lithium, thickness: {HEIGHT * 1e6} um}}]
+materials:
+  lithium: {{base: Li_metal, creep: {{}}}}
 lithiation:
   protocol: [{{step: rest, duration: {duration} s}}]
 fixture: {fixture}

@@ -31,7 +31,7 @@ PRELOAD = 50e6
 
 def stack_case(inelastic: bool) -> str:
     separator = f"compaction: {{fabrication_pressure: {PRESSED_AT / 1e6} MPa}}" if inelastic else ""
-    creep = "" if inelastic else "creep: false"
+    creep = "creep: {}" if inelastic else "creep: false"
     return f"""
 geometry:
   type: stack
@@ -45,7 +45,7 @@ geometry:
 materials:
   cathode_S: {{youngs_modulus: 12 GPa, poisson_ratio: 0.3, active_fraction: 0.3}}
   separator: {{base: Li6PS5Cl, {separator}}}
-  lithium: {{base: Li_metal, {creep}}}
+  lithium: {{base: Li_metal, {creep}, breathing: none}}  # the separator's compaction alone
 lithiation:
   protocol: [{{step: discharge, rate: 1 C, until_xi: 1.0}}, {{step: rest, duration: 1 h}}]
 fixture: {{preload: {PRELOAD / 1e6} MPa, type: gap}}

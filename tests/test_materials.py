@@ -16,7 +16,7 @@ from chemomech.materials import (
     default_library,
     resolve_materials,
 )
-from chemomech.materials.library import DATA_FILE
+from chemomech.materials.library import DATA_FILE, SUPPLEMENT_FILE, Library
 
 SHARED_CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "materials.csv"
 
@@ -24,6 +24,20 @@ SHARED_CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "materials.
 @pytest.mark.skipif(not SHARED_CSV.exists(), reason="no ../shared/materials.csv beside the repository")
 def test_packaged_csv_is_the_shared_one():
     assert filecmp.cmp(DATA_FILE, SHARED_CSV, shallow=False)
+
+
+def test_supplement_adds_sourced_values_without_overriding_the_shared_table():
+    shared = {(p.material, p.name) for p in Library.read(DATA_FILE).properties()}
+    supplement = Library.read(SUPPLEMENT_FILE).properties()
+    assert supplement
+    for prop in supplement:
+        assert (prop.material, prop.name) not in shared
+        assert prop.source and prop.confidence in {"verified", "secondary", "computed", "placeholder"}
+        assert prop.table == "supplement.csv"
+    density = default_library().get("Li6PS5Cl")["density"]
+    assert density.value == pytest.approx(1860) and density.si_unit == "kg / m ** 3"
+    assert density.table == "supplement.csv" and "Deiseroth" in density.source
+    assert default_library().get("sulfur")["density"].table == "materials.csv"
 
 
 def test_library_values_in_si_with_sources():

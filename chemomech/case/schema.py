@@ -12,11 +12,13 @@ import math
 from itertools import pairwise
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from chemomech.case.units import (
+    Coordinate,
     CRate,
+    Density,
     InversePressure,
     Length,
     Modulus,
@@ -25,7 +27,12 @@ from chemomech.case.units import (
     SpecificCapacity,
     Stiffness,
     Stress,
+    TemperatureChange,
+    ThicknessPerCapacity,
     Time,
+    VolumetricCapacity,
+    show_value,
+    to_si,
     value_error,
 )
 
@@ -54,6 +61,12 @@ def unknown_name(kind: str, name: str, known: list[str]) -> str:
     return f"unknown {kind} {name!r}; {hint}"
 
 
+def _builtin_breathes(name: str) -> bool:
+    from chemomech.materials.builtin import builtin_materials
+
+    return builtin_materials()[name].breathing is not None
+
+
 def _builtin_names() -> list[str]:
     # Imported here: chemomech.materials imports the unit registry of this package.
     from chemomech.materials.builtin import builtin_materials
@@ -63,8 +76,9 @@ def _builtin_names() -> list[str]:
 
 def _builtin_creeps(name: str | None) -> bool:
     from chemomech.materials.builtin import builtin_materials
+    from chemomech.materials.inelastic import creep_defaults
 
-    return name is not None and name in builtin_materials() and builtin_materials()[name].creep is not None
+    return name is not None and name in builtin_materials() and creep_defaults(name) is not None
 
 
 class _Model(BaseModel):
@@ -197,6 +211,98 @@ class LithiatedModuli(_Model):
     poisson_ratio: PoissonRatio
 
 
+class BreathingSpec(_Model):
+    """Growth of a counter electrode with the charge it takes up (physics.md section 5).
+
+    Either all of the volume change goes into the thickness
+    (``thickness_per_capacity``: plating Li, In <-> LiIn) or it is isotropic
+    (``volume_change`` at full utilisation: intercalation, LTO). The word
+    ``none`` switches off a built-in material's breathing.
+    """
+
+    enabled: bool = True
+    """False for ``breathing: none``."""
+    thickness_per_capacity: ThicknessPerCapacity | None = None
+    volume_change: float | None = Field(None, gt=-1)
+    """Relative volume change at full lithiation of the layer (0.002 = 0.2 %)."""
+    volumetric_capacity: VolumetricCapacity | None = None
+    """Charge the layer holds per volume; inherited from the base material's breathing if omitted."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none(cls, data):
+        if isinstance(data, str) or data is None:
+            if data == "none":
+                return {"enabled": False}
+            raise value_error("'none' or a mapping with thickness_per_capacity or volume_change", show_value(data))
+        return data
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> BreathingSpec:
+        given = [f for f in ("thickness_per_capacity", "volume_change") if getattr(self, f) is not None]
+        if self.enabled and len(given) != 1:
+            _report([((), "give exactly one of thickness_per_capacity or volume_change")])
+        return self
+
+
+Scheme = Literal["mori_tanaka", "hashin_shtrikman_upper", "hashin_shtrikman_lower", "voigt", "reuss"]
+FRACTION_SUM_TOLERANCE = 1e-6
+
+
+class CompositePhase(_Model):
+    """One solid phase of a homogenised composite."""
+
+    material: str
+    """A built-in material or a material of the case file (not itself a composite)."""
+    fraction: Annotated[float, Field(gt=0, le=1)]
+    """Share of the solid: of its volume (basis volume) or of its mass (basis weight)."""
+    density: Density | None = None
+    """Basis weight only: overrides the library density of the material."""
+
+
+class Composition(_Model):
+    """A homogenised composite (physics.md section 9): solid phases, pores and a mean-field scheme."""
+
+    basis: Literal["volume", "weight"] = "volume"
+    """How the phase fractions are given: shares of the solid volume or of the solid mass."""
+    phases: dict[str, CompositePhase] = Field(min_length=1)
+    """Solid phases by name; exactly one lithiates (its material swells, e.g. sulfur or Li2S)."""
+    porosity: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    """Pore volume fraction of the composite as fabricated (either basis)."""
+    pore_filling: Fraction = 0.0
+    """Share of the active phase's volume increase that fills pores while there are any."""
+    scheme: Scheme = "mori_tanaka"
+    """Estimate of the moduli and swelling; Hashin-Shtrikman bounds are reported beside it."""
+    matrix: str | None = None
+    """Mori-Tanaka matrix phase (default: the inert phase with the largest volume fraction)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Composition:
+        problems: list[tuple[Loc, str]] = []
+        for name, phase in self.phases.items():
+            if not name.isidentifier() or name == "pores":
+                msg = f"expected a phase name that is an identifier other than 'pores', got {name!r}"
+                problems.append((("phases", name), msg))
+            if phase.density is not None and self.basis != "weight":
+                problems.append((("phases", name, "density"), "only with basis 'weight'"))
+        total = sum(phase.fraction for phase in self.phases.values())
+        if abs(total - 1) > FRACTION_SUM_TOLERANCE:
+            share = "volume" if self.basis == "volume" else "mass"
+            msg = (
+                f"expected the solid phases' fractions (shares of the solid {share}; porosity is separate) "
+                f"to add up to 1, got {total:.6g}"
+            )
+            problems.append((("phases",), msg))
+        if self.matrix is not None and self.matrix not in self.phases:
+            problems.append((("matrix",), unknown_name("phase", self.matrix, list(self.phases))))
+        if self.scheme in ("reuss", "hashin_shtrikman_lower") and (self.porosity > 0 or self.pore_filling > 0):
+            msg = (
+                f"{self.scheme} gives a composite with pores no stiffness; "
+                "use mori_tanaka, hashin_shtrikman_upper or voigt"
+            )
+            problems.append((("scheme",), msg))
+        _report(problems)
+        return self
 class Compaction(_Model):
     """Pressure-dependent compaction of a pressed powder (cap plasticity, porosity as state).
 
@@ -249,7 +355,7 @@ class Creep(_Model):
 
 
 class MaterialSpec(_Model):
-    """A material defined in the case file, from scratch or from a built-in."""
+    """A material defined in the case file: from scratch, from a built-in, or a composite of phases."""
 
     base: str | None = None
     """Built-in material to start from; given fields override its values."""
@@ -259,10 +365,14 @@ class MaterialSpec(_Model):
     """Volume fraction of the active S/Li2S phase; scales the swelling."""
     swelling: Swelling | None = None
     lithiated: LithiatedModuli | None = None
+    breathing: BreathingSpec | None = None
+    """Counter-electrode growth; 'none' switches off a built-in's (Li_metal, indium, LTO)."""
+    composition: Composition | None = None
+    """A homogenised composite; excludes every other field."""
     compaction: Compaction | None = None
     """The material is a pressed powder that compacts under pressure."""
     creep: Creep | Literal[False] | None = None
-    """The material creeps (default for Li_metal); false: elastic."""
+    """The material creeps ({} takes the library law of the base, e.g. Li_metal); false or unset: elastic."""
 
     @field_validator("base")
     @classmethod
@@ -275,9 +385,19 @@ class MaterialSpec(_Model):
     @model_validator(mode="after")
     def _complete(self) -> MaterialSpec:
         problems: list[tuple[Loc, str]] = []
-        if self.base is None:
+        if self.composition is not None:
+            others = sorted(self.model_fields_set - {"composition"})
+            problems += [((f,), "not with composition (a composite's properties come from its phases)") for f in others]
+        elif self.base is None:
             missing = [f for f in ("youngs_modulus", "poisson_ratio") if getattr(self, f) is None]
             problems += [((f,), "required field is missing (a material without 'base' needs it)") for f in missing]
+        breathing = self.breathing
+        if breathing is not None and breathing.enabled and breathing.volumetric_capacity is None:
+            inherited = self.base is not None and _builtin_breathes(self.base)
+            if not inherited:
+                problems.append(
+                    (("breathing", "volumetric_capacity"), "required field is missing (the base material does not breathe)")
+                )
         if isinstance(self.creep, Creep) and not _builtin_creeps(self.base):
             missing = [f for f in ("reference_rate", "reference_stress", "exponent") if getattr(self.creep, f) is None]
             message = "required field is missing (the base material does not creep)"
@@ -297,6 +417,10 @@ class Mechanics(_Model):
     """Mechanical model."""
 
     kinematics: Literal["finite_strain", "small_strain"] = "finite_strain"
+    formulation: Literal["displacement", "mixed"] = "displacement"
+    """mixed: P2 displacement and DG0 pressure, free of volumetric locking for
+    near-incompressible materials (binders); needs element_degree 2 and
+    linear_solver mumps, which are its defaults."""
 
 
 class _Transfer(_Model):
@@ -394,6 +518,87 @@ class Fixture(_Model):
         return self
 
 
+class FibreBraggGratingSpec(_Model):
+    """A fibre Bragg grating read from the host strain (physics.md section 7)."""
+
+    type: Literal["fbg"]
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """Prefix of the sensor's series columns."""
+    position: Annotated[list[Coordinate], Field(min_length=3, max_length=3)]
+    """Centre of the grating, Cartesian (x, y, z), z along the stack axis."""
+    axis: Annotated[list[float], Field(min_length=3, max_length=3)]
+    """Fibre direction (need not be normalised)."""
+    transverse: Annotated[list[float], Field(min_length=3, max_length=3)] | None = None
+    """Polarisation axis x' of the fibre (projected normal to the axis); default: any normal."""
+    grating_length: Length
+    samples: int = Field(21, ge=2)
+    """Points along the grating at which the strain is read and averaged."""
+    wavelength: Length = 1.55e-6
+    fibre: str = "silica_fibre"
+    """Library material with refractive_index, p11, p12 and temperature_sensitivity."""
+    temperature_change: TemperatureChange = 0.0
+    """Uniform temperature change seen by the grating (no thermal model)."""
+
+    @field_validator("axis")
+    @classmethod
+    def _nonzero(cls, axis: list[float]) -> list[float]:
+        if not any(axis):
+            raise value_error("a non-zero direction such as [0, 0, 1]", show_value(axis))
+        return axis
+
+    @model_validator(mode="after")
+    def _transverse(self) -> FibreBraggGratingSpec:
+        if self.transverse is not None:
+            norm = sum(a * a for a in self.axis) ** 0.5
+            along = sum(t * a for t, a in zip(self.transverse, self.axis, strict=True)) / norm
+            if sum(t * t for t in self.transverse) - along**2 <= 1e-12 * sum(t * t for t in self.transverse) + 1e-300:
+                _report([(("transverse",), "must not be parallel to the axis")])
+        return self
+
+    @field_validator("fibre")
+    @classmethod
+    def _fibre(cls, fibre: str) -> str:
+        from chemomech.materials import default_library
+
+        library = default_library()
+        needed = {"refractive_index", "p11", "p12", "temperature_sensitivity"}
+        candidates = [name for name in library.names() if needed <= set(library.get(name))]
+        if fibre not in candidates:
+            _report([((), unknown_name("fibre material", fibre, candidates))])
+        return fibre
+
+
+SNAPSHOT_KEYWORDS = ("preload", "first_cycle", "all_cycles", "end")
+_SNAPSHOT_EXPECTED = f"a step number, a time like '2 h' or one of {', '.join(SNAPSHOT_KEYWORDS)}"
+
+
+def _snapshot(value):
+    """A snapshot time: a step number (int), a time (float, in s) or a keyword (str)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip() in SNAPSHOT_KEYWORDS:
+        return value.strip()
+    if isinstance(value, str) and any(c.isdigit() for c in value):
+        try:
+            return to_si(value, "time", "[time]", "2 h", "non-negative")
+        except PydanticCustomError as err:
+            raise value_error(_SNAPSHOT_EXPECTED, err.context["got"]) from None
+    raise value_error(_SNAPSHOT_EXPECTED, show_value(value))
+
+
+Snapshot = Annotated[
+    int | float | str,
+    BeforeValidator(_snapshot),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+            "description": _SNAPSHOT_EXPECTED,
+            "examples": [12, "2 h", "end"],
+        }
+    ),
+]
+
+
 class Outputs(_Model):
     """What is written besides the scalar series."""
 
@@ -402,6 +607,10 @@ class Outputs(_Model):
     field_every: int = Field(1, ge=1)
     figures: bool = True
     """PNG and SVG plots of the series under figures/ and report.html at the end of the run."""
+    checkpoint_every: int = Field(10, ge=0)
+    """Write a restart checkpoint every n steps; 0: never."""
+    snapshots: list[Snapshot] = ["preload", "first_cycle", "end"]
+    """Times of the field snapshots (figures/fields_step*.png; need fields and figures)."""
 
 
 class Solver(_Model):
@@ -436,6 +645,8 @@ class Case(_Model):
     lithiation: Lithiation = Field(default_factory=Lithiation)
     fixture: Fixture | None = None
     """Required for stack geometries, not allowed otherwise."""
+    sensors: list[FibreBraggGratingSpec] = []
+    """Fibre Bragg gratings; stacks always carry a load cell and a dilatometer."""
     outputs: Outputs = Field(default_factory=Outputs)
     solver: Solver = Field(default_factory=Solver)
 
@@ -453,6 +664,21 @@ class Case(_Model):
             elif self.mechanics.kinematics != "finite_strain" and self._inelastic(name):
                 msg = f"material {name!r} {self._inelastic(name)}, which needs mechanics.kinematics: finite_strain"
                 problems.append((("geometry", *loc), msg))
+        for name, spec in self.materials.items():
+            if spec.composition is not None:
+                where = ("materials", name, "composition")
+                problems += [((*where, *loc), msg) for loc, msg in self._composition_problems(spec.composition, known)]
+        if not problems and self.geometry.type == "stack":
+            problems += _balance_problems(self)
+        if self.mechanics.formulation == "mixed":
+            problems += _mixed_solver_problems(self.solver)
+        first: dict[str, int] = {}
+        for i, sensor in enumerate(self.sensors):
+            j = first.setdefault(sensor.name, i)
+            if j != i:
+                problems.append((("sensors", i, "name"), f"duplicate sensor name {sensor.name!r} (also sensors[{j}])"))
+        if self.mechanics.formulation == "mixed" and any(self._inelastic(n) for n in self.geometry.regions().values()):
+            problems.append((("mechanics", "formulation"), "compaction and creep need the displacement formulation"))
         _report(problems)
         return self
 
@@ -460,5 +686,90 @@ class Case(_Model):
         """'compacts' or 'creeps' for a material of the case with an inelastic law, else ''."""
         spec = self.materials.get(name)
         if spec is None:
-            return "creeps" if _builtin_creeps(name) else ""
+            return ""  # built-ins are elastic; creep is asked for with a creep block
         return "compacts" if spec.compaction is not None else "creeps" if spec.creeps else ""
+
+    def _composition_problems(self, composition: Composition, known: list[str]) -> list[tuple[Loc, str]]:
+        """Phase materials known and plain, one active phase matching the lithiation, densities for weight."""
+        # Imported here: chemomech.materials imports the unit registry of this package.
+        from chemomech.materials.resolve import material_density, material_is_active
+
+        problems: list[tuple[Loc, str]] = []
+        active = []
+        for phase_name, phase in composition.phases.items():
+            loc = ("phases", phase_name, "material")
+            if phase.material not in known:
+                problems.append((loc, unknown_name("material", phase.material, known)))
+                continue
+            spec = self.materials.get(phase.material)
+            if spec is not None and spec.composition is not None:
+                problems.append((loc, f"expected a plain material, got the composite {phase.material!r}"))
+                continue
+            if material_is_active(phase.material, self.materials):
+                active.append(phase_name)
+                lithiated = phase.material if spec is None else spec.base
+                if lithiated in ("sulfur", "Li2S") and lithiated != self.lithiation.active_material:
+                    msg = (
+                        f"the phase is {lithiated} but lithiation.active_material is "
+                        f"{self.lithiation.active_material!r}: fractions are given as fabricated"
+                    )
+                    problems.append((loc, msg))
+            if composition.basis == "weight" and phase.density is None:
+                if material_density(phase.material, self.materials) is None:
+                    msg = (
+                        "required field is missing "
+                        f"(basis weight needs it; the library has no density of {phase.material!r})"
+                    )
+                    problems.append((("phases", phase_name, "density"), msg))
+        if not problems and len(active) != 1:
+            got = "none" if not active else f"{len(active)}: " + ", ".join(active)
+            msg = f"expected exactly one active (swelling) phase such as sulfur or Li2S, got {got}"
+            problems.append((("phases",), msg))
+        return problems
+
+
+MIXED_SOLVER = {"element_degree": 2, "linear_solver": "mumps"}
+"""What the mixed formulation needs: P2–P0 elements, and LU for its saddle point."""
+
+
+def _mixed_solver_problems(solver: Solver) -> list[tuple[Loc, str]]:
+    """Settings the mixed formulation cannot use; unset ones take its defaults (MIXED_SOLVER)."""
+    problems: list[tuple[Loc, str]] = []
+    for name, needed in MIXED_SOLVER.items():
+        if name not in solver.model_fields_set:
+            setattr(solver, name, needed)
+        elif getattr(solver, name) != needed:
+            msg = (
+                f"mechanics.formulation mixed needs {name} {needed!r}, got {getattr(solver, name)!r} "
+                "(P2 displacement with a DG0 pressure, a saddle point solved by LU)"
+            )
+            problems.append((("solver", name), msg))
+    return problems
+
+
+def _balance_problems(case: Case) -> list[tuple[Loc, str]]:
+    """A counter electrode the protocol would strip away, or more than one candidate."""
+    from chemomech.case.protocol import (
+        ProtocolError,
+        initial_lithiation,
+        protocol_segments,
+    )
+    from chemomech.materials import resolve_materials
+    from chemomech.physics.electrode_balance import BalanceError, electrode_balance
+
+    try:
+        segments = protocol_segments(case.lithiation)
+    except ProtocolError:  # reported by the lithiation model itself
+        return []
+    xi0 = initial_lithiation(case.lithiation)
+    visited = [xi0, *(s.xi_end for s in segments)]
+    try:
+        balance = electrode_balance(
+            case.geometry.layers, resolve_materials(case), case.lithiation.active_material, xi0
+        )
+        if balance is not None:
+            index = [layer.name for layer in case.geometry.layers].index(balance.counter) if balance.counter else 0
+            balance.check((min(visited), max(visited)), index)
+    except BalanceError as err:
+        return [(("geometry", "layers", err.layer, err.field), str(err))]
+    return []

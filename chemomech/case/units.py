@@ -24,12 +24,16 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*((?:1\s*/\s*)?[^\d\s.,+-].*?)\s*$")  # magnitude, unit (may start "1/")
 _C_RATE = re.compile(rf"^\s*(?:({_NUMBER})?\s*C|C\s*/\s*({_NUMBER})|({_NUMBER}))\s*$")  # n C, C/n, n
 _POWER = re.compile(r"\b([A-Za-zµμ]+)([23])\b")  # "cm3" -> "cm**3"
+# pint evaluates numbers in unit text exactly: "m*9**9**9" would compute a
+# power tower (hours, gigabytes). Unit text holds short numbers only, and no
+# chained powers.
+_UNSAFE_UNIT = re.compile(r"\d{4,}|(?:\*\*|\^)\s*[-+(]*\s*[\w.]+\s*\)*\s*(?:\*\*|\^)")
 
 ureg = pint.UnitRegistry(preprocessors=[lambda text: _POWER.sub(r"\1**\2", text)])
 """The one unit registry of chemomech (pint quantities must share a registry)."""
 ureg.define("microstrain = 1e-6 = µε")
 
-Sign = Literal["positive", "non-negative"]
+Sign = Literal["positive", "non-negative", "any"]
 _C_RATE_EXPECTED = "a positive C-rate like '0.1 C', 'C/10' or 0.1"
 
 
@@ -49,7 +53,7 @@ def show_value(value: Any) -> str:
 
 def _signed(number: float, sign: Sign, written: Any, expected: str) -> float:
     """``number`` as a float if it is finite and has the required sign."""
-    if not math.isfinite(number) or number < 0 or (sign == "positive" and number == 0):
+    if not math.isfinite(number) or (sign != "any" and number < 0) or (sign == "positive" and number == 0):
         raise value_error(expected, show_value(written))
     return float(number)
 
@@ -60,16 +64,18 @@ def to_si(value: Any, name: str, dimensionality: str, example: str, sign: Sign) 
     ``name``, ``example`` and ``sign`` word the error; ``dimensionality`` is a
     pint dimensionality such as ``"[length]"``.
     """
-    expected = f"a {sign} {name} like '{example}'"
+    expected = f"a {name} like '{example}'" if sign == "any" else f"a {sign} {name} like '{example}'"
     if not isinstance(value, str):
         raise value_error(expected, show_value(value))
     match = _QUANTITY.match(value)
     if match is None or "," in value:
         raise value_error(expected, f"{value!r} (write a number, then a unit)")
+    magnitude, unit = match.groups()
+    if _UNSAFE_UNIT.search(unit):
+        raise value_error(expected, f"{value!r} (a unit with long numbers or chained powers)")
     try:
-        magnitude, unit = match.groups()
         quantity = float(magnitude) * ureg.parse_units(unit)
-    except (pint.PintError, ValueError, ArithmeticError) as err:
+    except Exception as err:  # noqa: BLE001 - pint raises many types (TokenError, KeyError, ...) on bad text
         raise value_error(expected, f"{value!r} ({err})") from None
     if not quantity.check(dimensionality):
         raise value_error(expected, f"{value!r}, which is not a {name}")
@@ -119,8 +125,20 @@ Time = quantity("duration", "[time]", "1 h")
 """Positive duration in s."""
 Stiffness = quantity("stiffness", "[force] / [length]", "1e8 N/m")
 """Positive spring stiffness in N/m."""
+Density = quantity("density", "[mass] / [length] ** 3", "1.86 g/cm3")
+"""Positive mass density in kg/m³."""
 SpecificCapacity = quantity("specific capacity", "[charge] / [mass]", "1000 mAh/g", "non-negative")
 """Non-negative capacity per mass of sulfur in C/kg (1 mAh/g = 3600 C/kg)."""
+Coordinate = quantity("coordinate", "[length]", "2 mm", "non-negative")
+"""Non-negative position coordinate in m (models live in x, y, r, z ≥ 0)."""
+TemperatureChange = quantity("temperature change", "[temperature]", "2 K", "any")
+"""Temperature change in K, either sign."""
+ThicknessPerCapacity = quantity(
+    "thickness change per areal capacity", "[length] ** 3 / [current] / [time]", "4.85 um/(mAh/cm2)"
+)
+"""Positive thickness change per areal charge in m³/C (4.85 um per mAh/cm² = 1.347e-10 m³/C)."""
+VolumetricCapacity = quantity("volumetric capacity", "[current] * [time] / [length] ** 3", "609 mAh/cm3")
+"""Positive charge per volume in C/m³ (1 mAh/cm³ = 3.6e6 C/m³)."""
 CRate = Annotated[
     float,
     BeforeValidator(c_rate),

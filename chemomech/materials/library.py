@@ -1,5 +1,10 @@
 """The materials library: ``data/materials.csv`` with units, sources and confidence.
 
+``data/materials.csv`` is a verbatim copy of the project's shared table and
+is never edited here; ``data/supplement.csv`` adds, in the same format, the
+values chemomech needs that the shared table lacks (densities of the inert
+phases of a composite cathode), each with its source.
+
 Each row is one property of one material. Numeric values with a unit are
 converted to SI with the shared pint registry; the value as written, the
 note, the source and the confidence (verified / secondary / computed /
@@ -39,6 +44,8 @@ class Property:
     note: str
     source: str
     confidence: str
+    table: str = "materials.csv"
+    """The file the row comes from."""
 
 
 def _to_si(written: str, unit: str) -> tuple[float | str, str | None]:
@@ -56,7 +63,7 @@ def _to_si(written: str, unit: str) -> tuple[float | str, str | None]:
     return float(quantity.magnitude), format(quantity.units, "~")
 
 
-def _property(row: Mapping[str, str]) -> Property:
+def _property(row: Mapping[str, str], table: str) -> Property:
     value, si_unit = _to_si(row["value"], row["unit"])
     return Property(
         material=row["material"],
@@ -68,6 +75,7 @@ def _property(row: Mapping[str, str]) -> Property:
         note=row["note"],
         source=row["source"],
         confidence=row["confidence"],
+        table=table,
     )
 
 
@@ -80,10 +88,13 @@ class Library:
             self._by_material.setdefault(prop.material, {})[prop.name] = prop
 
     @classmethod
-    def read(cls, path: Path) -> Library:
-        """Parse a CSV with columns material, property, value, unit, note, source, confidence."""
-        with open(path, newline="", encoding="utf-8") as f:
-            return cls(map(_property, csv.DictReader(f)))
+    def read(cls, *paths: Path) -> Library:
+        """Parse CSVs with columns material, property, value, unit, note, source, confidence, in order."""
+        rows = []
+        for path in paths:
+            with open(path, newline="", encoding="utf-8") as f:
+                rows += (_property(row, Path(path).name) for row in csv.DictReader(f))
+        return cls(rows)
 
     def names(self) -> list[str]:
         """Material names in file order."""
@@ -104,6 +115,8 @@ class Library:
 
 DATA_FILE = Path(str(files("chemomech.materials") / "data" / "materials.csv"))
 """The packaged copy of ../shared/materials.csv."""
+SUPPLEMENT_FILE = Path(str(files("chemomech.materials") / "data" / "supplement.csv"))
+"""Values chemomech adds to the shared table, with sources (none repeats a row of it)."""
 
 
 INELASTIC_FILE = DATA_FILE.with_name("inelastic.csv")
@@ -112,8 +125,17 @@ INELASTIC_FILE = DATA_FILE.with_name("inelastic.csv")
 
 @cache
 def default_library() -> Library:
-    """The packaged library (read once)."""
-    return Library.read(DATA_FILE)
+    """The packaged library: the shared table, then the supplement (read once)."""
+    return Library.read(DATA_FILE, SUPPLEMENT_FILE)
+
+
+def library_density(name: str) -> float | None:
+    """Density of a library material in kg/m³, or None where the library has none."""
+    library = default_library()
+    if name not in library.names():
+        return None
+    density = library.get(name).get("density")
+    return density.value if density is not None and isinstance(density.value, float) else None
 
 
 @cache

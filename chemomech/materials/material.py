@@ -18,11 +18,50 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from chemomech.materials.inelastic import CompactionLaw, CreepLaw
+
+
+class MaterialLaw(Protocol):
+    """What the mechanics reads from a region's material, as functions of ξ.
+
+    Implemented by Material (one phase, or a composite with a given active
+    fraction) and by chemomech.materials.composite.CompositeMaterial (a
+    homogenised composite from its phases).
+    """
+
+    name: str
+    breathing: Breathing | None
+    """Growth with the exchanged charge, for a counter electrode; None otherwise."""
+
+    @property
+    def active_fraction(self) -> float:
+        """Volume fraction of the lithiating S/Li2S phase (0: the region does not lithiate)."""
+        ...
+
+    def moduli(self, xi: ArrayLike) -> tuple:
+        """(E, ν) at ξ."""
+        ...
+
+    def lame(self, xi: ArrayLike) -> tuple:
+        """(μ, λ) at ξ."""
+        ...
+
+    def growth_jacobian(self, xi: ArrayLike) -> np.ndarray | float:
+        """Jg(ξ) = det Fg of free swelling."""
+        ...
+
+    def growth_stretch(self, xi: ArrayLike) -> np.ndarray | float:
+        """g(ξ) = Jg(ξ)^(1/3)."""
+        ...
+
+    def describe(self) -> dict:
+        """The material as JSON-ready data for summary.json."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +83,37 @@ class SwellingLaw:
 
 
 @dataclass(frozen=True)
+class Breathing:
+    """Growth of a counter electrode with the charge it takes up (physics.md section 5).
+
+    With q the areal charge taken up by the layer since fabrication (C/m²,
+    positive while it is lithiated) and h0 its fabricated thickness:
+
+    * ``thickness`` mode (plating Li, In <-> LiIn): all the volume change goes
+      into the thickness, Fg = diag(1, 1, 1 + s q / h0), with s the thickness
+      change per areal charge (m³/C; 4.85 um per mAh/cm² for Li);
+    * ``volume`` mode (intercalation, LTO): isotropic, Jg = 1 + dV_full q / (c h0),
+      with dV_full the relative volume change at full utilisation.
+
+    ``volumetric_capacity`` c (C/m³) is the charge the layer holds per volume;
+    it gives the electrode balance (N/P ratio) and, in volume mode, the
+    utilisation q / (c h0).
+    """
+
+    mode: Literal["thickness", "volume"]
+    volumetric_capacity: float
+    thickness_per_charge: float = 0.0
+    volume_change: float = 0.0
+
+    def growth(self, charge: ArrayLike, thickness: float) -> tuple:
+        """(g, a): isotropic and extra axial stretch for an areal charge taken up."""
+        if self.mode == "thickness":
+            return 1.0, 1 + self.thickness_per_charge * np.asarray(charge) / thickness
+        utilisation = np.asarray(charge) / (self.volumetric_capacity * thickness)
+        return np.cbrt(1 + self.volume_change * utilisation), 1.0
+
+
+@dataclass(frozen=True)
 class Material:
     """An elastic, possibly swelling material, in SI units.
 
@@ -60,6 +130,7 @@ class Material:
     swelling: SwellingLaw = SwellingLaw()
     lithiated_youngs_modulus: float | None = None
     lithiated_poisson_ratio: float | None = None
+    breathing: Breathing | None = None
     compaction: CompactionLaw | None = None
     creep: CreepLaw | None = None
     sources: Mapping[str, str] = field(default_factory=dict)

@@ -5,7 +5,7 @@ Written by rank 0 at the end of every run (also a failed one) and by
 ``OUTDIR/figures/``:
 
 * ``signals_vs_time``: the cell signals (load-cell pressure, dilatometer
-  thickness change, lithiation) against time;
+  thickness change, Bragg shifts of every fibre grating, lithiation) against time;
 * ``signals_vs_capacity``: the same against capacity per gram of sulfur;
 * ``stress_vs_time``: per region max σ1, min σ3 and max von Mises stress.
 """
@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from chemomech.output.series import read_series  # noqa: E402
 
 SIGNALS = ("stack_pressure [MPa]", "thickness_change [um]", "lithiation [-]")
+BRAGG_SHIFTS = ("_bragg_shift_x [pm]", "_bragg_shift_y [pm]")
 STRESSES = ("sigma1_max [MPa]", "sigma3_min [MPa]", "von_mises_max [MPa]")
 FORMATS = ("png", "svg")
 
@@ -36,14 +37,26 @@ def _save(figure, directory: Path, name: str) -> list[Path]:
     return paths
 
 
+def _signal_panels(series: dict) -> list[tuple[str, list[str]]]:
+    """(y label, columns) per panel: the plunger signals, all Bragg shifts, lithiation."""
+    panels = [(c.replace("_", " "), [c]) for c in SIGNALS[:-1] if c in series]
+    shifts = [c for c in series if c.endswith(BRAGG_SHIFTS)]
+    if shifts:
+        panels.append(("Bragg shift [pm]", shifts))
+    return [*panels, (SIGNALS[-1].replace("_", " "), [SIGNALS[-1]])]
+
+
 def _signals(series: dict, x_column: str, title: str):
-    columns = [c for c in SIGNALS if c in series]
-    figure, axes = plt.subplots(len(columns), 1, sharex=True, figsize=(6.5, 2.2 * len(columns)), squeeze=False)
-    for axis, column in zip(axes[:, 0], columns, strict=True):
-        axis.plot(series[x_column], series[column], marker=".", lw=1.2)
-        axis.set_ylabel(column.replace("_", " "))
+    panels = _signal_panels(series)
+    figure, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(6.5, 2.2 * len(panels)), squeeze=False)
+    for axis, (label, columns) in zip(axes[:, 0], panels, strict=True):
+        for column in columns:
+            axis.plot(series[x_column], series[column], marker=".", lw=1.2, label=column.split(" [")[0])
+        axis.set_ylabel(label)
         axis.grid(alpha=0.3)
-        if np.ptp(series[column]) < 1e-9:  # zero to solver tolerance (e.g. thickness at constant gap)
+        if len(columns) > 1:
+            axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        if max(np.ptp(series[c]) for c in columns) < 1e-9:  # zero to solver tolerance (thickness at constant gap)
             axis.set_ylim(-1, 1)
     axes[-1, 0].set_xlabel(x_column.replace("_", " "))
     axes[0, 0].set_title(title)

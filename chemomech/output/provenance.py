@@ -21,6 +21,10 @@ PACKAGES = (
     "gmsh",
     "pint",
     "pydantic",
+    "h5py",
+    "matplotlib",
+    "pyvista",
+    "vtk",
 )
 
 

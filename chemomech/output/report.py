@@ -2,7 +2,8 @@
 
 Everything is inside the file (figures as base64 PNG, inline CSS), so it
 opens in any browser with no server: case summary, key numbers with units,
-warnings, versions, rank count and wall time. Built from the files of the
+warnings, the series figures, the field snapshots, versions, rank count and
+wall time. Built from the files of the
 output directory only, so ``chemomech plot`` can rebuild it.
 """
 
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 from chemomech.output.series import read_series
+from chemomech.output.snapshots import PATTERN as SNAPSHOTS
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
@@ -65,13 +67,24 @@ def region_extremes(series: dict) -> list[tuple[str, float, float, float]]:
     ]
 
 
+SHOWN_WARNINGS = 20
+
+
 def warnings(summary: dict) -> list[str]:
-    """What a reader should know before trusting the numbers."""
+    """What a reader should know before trusting the numbers.
+
+    Cut-backs are counted; every other warning of summary.json is listed
+    (the first SHOWN_WARNINGS of them; run.log has them all).
+    """
     found = []
     if summary.get("status") != "completed":
         found.append(f"The run did not complete ({summary.get('status')}): {summary.get('error', '')}")
     if summary.get("cutbacks"):
         found.append(f"The solver cut back the step {summary['cutbacks']} time(s); see run.log.")
+    others = [w for w in summary.get("warnings", []) if not w.startswith("cut-back:")]
+    found += others[:SHOWN_WARNINGS]
+    if len(others) > SHOWN_WARNINGS:
+        found.append(f"... and {len(others) - SHOWN_WARNINGS} more warnings in run.log.")
     return found
 
 
@@ -116,9 +129,13 @@ def write_report(outdir: Path) -> Path:
             "<h2>Stress extremes over the run [MPa]</h2>",
             _table(region_extremes(series), ("region", "max σ1", "min σ3", "max von Mises")),
         ]
-    figures = sorted((outdir / "figures").glob("*.png")) if (outdir / "figures").is_dir() else []
+    pictures = sorted((outdir / "figures").glob("*.png")) if (outdir / "figures").is_dir() else []
+    snapshots = [path for path in pictures if path.match(SNAPSHOTS)]
+    figures = [path for path in pictures if path not in snapshots]
     if figures:
         parts += ["<h2>Figures</h2>", *(_image(path) for path in figures)]
+    if snapshots:
+        parts += ["<h2>Field snapshots (deformed mesh)</h2>", *(_image(path) for path in snapshots)]
     versions = summary.get("versions", {})
     parts += ["<h2>Versions</h2>", _table(sorted(versions.items()), ("package", "version"))]
     page = (

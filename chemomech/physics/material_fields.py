@@ -7,7 +7,9 @@ parameters μ(ξ), λ(ξ) and the growth stretch
 
 so that the reference configuration is the fabricated state at ξ₀ (a Li2S
 cathode starts at ξ₀ = 1 and shrinks on charge). f_a is the region's active
-volume fraction and ΔV(ξ) the active phase's volume change.
+volume fraction and ΔV(ξ) the active phase's volume change. The counter
+electrode of a stack (see electrode_balance) instead grows with the charge
+it exchanges: g and the axial stretch a come from its breathing law.
 """
 
 import numpy as np
@@ -19,7 +21,7 @@ from chemomech.dolfinx_compat import dolfinx
 class MaterialFields:
     """DG0 fields μ, λ, g and ξ, updated from a lithiation state per region."""
 
-    def __init__(self, domain, materials: dict, xi_initial: float):
+    def __init__(self, domain, materials: dict, xi_initial: float, balance=None):
         mesh = domain.mesh
         space = dolfinx.fem.functionspace(mesh, ("DG", 0))
         self.mu = dolfinx.fem.Function(space, name="shear_modulus")
@@ -31,6 +33,7 @@ class MaterialFields:
         self.active_fraction = dolfinx.fem.Function(space, name="active_fraction")
         self.materials = materials
         self.xi_initial = xi_initial
+        self.balance = balance
         self.region_cells = {
             name: domain.cell_tags.find(tag) for name, tag in domain.regions.items()
         }
@@ -48,7 +51,12 @@ class MaterialFields:
             self.lmbda.x.array[cells] = lmbda
             self.g.x.array[cells] = np.cbrt(jg)
             self.xi.x.array[cells] = xi if material.active_fraction > 0 else 0.0
-        for field in (self.mu, self.lmbda, self.g, self.xi):
+        if self.balance is not None and self.balance.counter is not None:
+            g, a = self.balance.counter_growth(xi)
+            cells = self.region_cells[self.balance.counter]
+            self.g.x.array[cells] = g
+            self.axial_growth.x.array[cells] = a
+        for field in (self.mu, self.lmbda, self.g, self.axial_growth, self.xi):
             field.x.scatter_forward()
 
     def growth_tensor(self, axial: int):

@@ -10,13 +10,31 @@ inelastic state, ∫ P(F, Cp⁻¹(u)) : ∇v dV, where Cp⁻¹(u) is the history
 quadrature points linearised about the Newton iterate (see
 chemomech.physics.inelastic.state). Boundary conditions and loads are added
 by the fixture; this module knows nothing about stages or time.
+
+Formulations (``mechanics.formulation``):
+
+* ``displacement``: u in vector Lagrange P_k, the only unknown.
+* ``mixed``: u in P2 and a pressure p in DG0 (P2–P0: inf-sup stable on
+  triangles; on tetrahedra tests/test_verification_locking.py finds it as
+  free of locking), with the law's λ term carried by p
+  (constitutive.PressureSplit)::
+
+      R_u(u, p; v) = d/dε ∫ [W_s(H(u + ε v)) + w_g p Θ(H(u + ε v))] dV
+      R_p(u, p; q) = ∫ w_g (λ Θ(H) − p) q / h_K dV
+
+  The continuum problem is that of the displacement formulation; the
+  discrete one is free of volumetric locking as ν → 1/2, where P1 locks
+  (physics.md section 3). R_p is weighted by 1/h_K (cell diameter), so its
+  entries are forces like those of R_u and Newton's residual norm weighs
+  both. The Jacobian is a non-symmetric saddle point: solved by LU (MUMPS).
 """
 
 import basix
+import numpy as np
 import ufl
 
 from chemomech.dolfinx_compat import PETSc, dolfinx
-from chemomech.physics.constitutive import LAWS, NeoHookeanInelastic
+from chemomech.physics.constitutive import LAWS, NeoHookeanInelastic, PressureSplit
 from chemomech.physics.inelastic.state import InelasticState
 from chemomech.physics.kinematics import deformation_gradient, displacement_gradient, volume_weight
 
@@ -35,13 +53,58 @@ def default_quadrature_degree(degree: int, kind: str) -> int:
     return max(1, 2 * (degree - 1))
 
 
-class MechanicsModel:
-    """Displacement field and the internal-force residual of the whole domain."""
+FORMULATIONS = ("displacement", "mixed")
+NEAR_INCOMPRESSIBLE = 0.45
+"""Poisson ratio above which the displacement formulation warns of locking:
+λ/μ = 2ν/(1 − 2ν) > 9, where P1 bending errors are already twice those at
+ν = 0.3 (plane-strain cantilever, L/D = 8, 8 elements through the depth:
+12 % against 5 %); they grow like λ/μ towards ν = 1/2. Indium, at 0.45,
+does not warn."""
 
-    def __init__(self, domain, fields, *, kinematics: str, degree: int, quadrature_degree: int | None):
+
+def locking_warnings(materials: dict, xi_values, formulation: str, degree: int) -> list[str]:
+    """One warning per region whose Poisson ratio exceeds NEAR_INCOMPRESSIBLE at any ξ visited,
+    when the displacement formulation (which locks volumetrically) is used."""
+    if formulation != "displacement":
+        return []
+    warnings = []
+    for region, material in materials.items():
+        nu = float(np.max(material.moduli(np.asarray(xi_values, dtype=float))[1]))
+        if nu > NEAR_INCOMPRESSIBLE:
+            warnings.append(
+                f"region {region!r} is near-incompressible (Poisson ratio {nu:.4g} > {NEAR_INCOMPRESSIBLE}): "
+                f"P{degree} displacement elements lock volumetrically and overestimate its stiffness; "
+                "set mechanics.formulation: mixed"
+            )
+    return warnings
+
+
+class MechanicsModel:
+    """Displacement field (and pressure, mixed) and the internal-force residual of the whole domain.
+
+    ``u`` is always the displacement Function on ``space``; ``unknowns``
+    lists every Function Newton solves for (u, then p when mixed) and
+    ``residuals`` the matching residual forms.
+    """
+
+    def __init__(
+        self,
+        domain,
+        fields,
+        *,
+        kinematics: str,
+        degree: int,
+        quadrature_degree: int | None,
+        formulation: str = "displacement",
+    ):
+        if formulation not in FORMULATIONS:
+            raise ValueError(f"unknown formulation {formulation!r}; expected one of {FORMULATIONS}")
+        if formulation == "mixed" and degree != 2:
+            raise ValueError("the mixed formulation is P2-P0: displacement degree 2")
         mesh = domain.mesh
         self.domain = domain
         self.kind = domain.kind
+        self.kinematics = kinematics
         self.gdim = mesh.geometry.dim
         self.axial = self.gdim - 1
         self.space = dolfinx.fem.functionspace(mesh, ("Lagrange", degree, (self.gdim,)))
@@ -62,10 +125,23 @@ class MechanicsModel:
         inelastic = {
             name: (material, domain.cell_tags.find(domain.regions[name]))
             for name, material in fields.materials.items()
-            if material.compaction is not None or material.creep is not None
+            if getattr(material, "compaction", None) is not None or getattr(material, "creep", None) is not None
         }
+        self.formulation = formulation
+        self.pressure = None
+        self.unknowns = [self.u]
+        self.inelastic = None
+        if formulation == "mixed":
+            if inelastic:
+                raise ValueError("compaction and creep need mechanics.formulation: displacement")
+            pressure_space = dolfinx.fem.functionspace(mesh, ("DG", 0))
+            self.pressure = dolfinx.fem.Function(pressure_space, name="pressure")
+            self.law = PressureSplit(self.law, self.pressure)
+            q = ufl.TestFunction(pressure_space)
+            h = ufl.CellDiameter(mesh)
+            self.pressure_residual = self.law.constraint(self.H) * q / h * self.weight * self.dx
+            self.unknowns.append(self.pressure)
         if not inelastic:
-            self.inelastic = None
             energy = self.law.energy(self.H) * self.weight * self.dx
             self.internal_residual = ufl.derivative(energy, self.u, self.test)
             return
@@ -93,6 +169,10 @@ class MechanicsModel:
     def history_functions(self) -> list:
         """The committed history Functions at quadrature points (what a checkpoint stores)."""
         return [f for state in self.step_states for f in state.history_functions()]
+
+    def residuals(self, residual) -> list:
+        """The residual forms matching ``unknowns``, given the displacement residual with its loads."""
+        return [residual] if self.pressure is None else [residual, self.pressure_residual]
 
     def force_scale(self, stress: float) -> float:
         """Norm of the internal-force vector of a uniform hydrostatic stress.

@@ -4,6 +4,10 @@ GAMG is given the rigid-body modes of the model as its near-nullspace
 (translations, and rotations about the axes the model can rotate about), and
 keeps its interpolation across Newton steps of one solve.
 
+Several unknowns (the mixed u–p formulation) are solved as one blocked
+system, assembled into a single MPI matrix (``kind="mpi"``) for MUMPS; the
+case schema refuses GAMG there (a saddle point is not positive definite).
+
 History states (quadrature-point inelasticity) hook into SNES: before every
 residual evaluation at an iterate x, ``before_residual()`` runs their return
 mapping at u = x, and before every Jacobian ``before_jacobian()`` their
@@ -92,27 +96,53 @@ def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
 
 
 class NewtonSolver:
-    """One SNES for one residual, set of Dirichlet conditions and solution."""
+    """One SNES for one residual, set of Dirichlet conditions and solution.
+
+    ``residual`` and ``u`` are a form and its Function, or lists of forms
+    and Functions (one block each; a list of one is a single block).
+    """
 
     def __init__(self, residual, u, bcs, settings, *, prefix: str, force_scale: float, hooks=()):
+        # The multigrid level options stay unread when a step needs no linear
+        # solve; PETSc would list them as "unused" at exit.
+        PETSc.Options().setValue("options_left", "0")
+        if isinstance(residual, list | tuple) and len(residual) == 1:
+            residual, u = residual[0], u[0]
+        blocked = isinstance(residual, list | tuple)
+        if blocked and settings.linear_solver != "mumps":
+            raise ValueError("a blocked (mixed) system needs linear_solver mumps")
+        if blocked and hooks:
+            raise ValueError("history states (compaction, creep) need the displacement formulation")
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,
             bcs=bcs,
+            kind="mpi" if blocked else None,
             petsc_options_prefix=prefix,
             petsc_options=petsc_options(settings, force_scale),
         )
         if settings.linear_solver == "gamg":
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
             self.problem.A.setNearNullSpace(nullspace)
+        # The monitor holds the list, not self: SNES → monitor → self → SNES
+        # would be a cycle the garbage collector cannot see through petsc4py,
+        # and every solver (with its matrix, MUMPS factors and their MPI
+        # communicators) would live to the end of the process.
         self._norms: list[float] = []
-        self.problem.solver.setMonitor(lambda snes, iteration, norm: self._norms.append(norm))
+        norms = self._norms
+        self.problem.solver.setMonitor(lambda snes, iteration, norm: norms.append(norm))
         if hooks:
             self._hook(list(hooks), bcs)
 
     def _hook(self, hooks: list, bcs) -> None:
-        """Run the hooks at each iterate before SNES assembles the residual or the Jacobian."""
-        problem, u = self.problem, self.problem.u
+        """Run the hooks at each iterate before SNES assembles the residual or the Jacobian.
+
+        The callbacks hold the forms and the Function, never the problem or
+        self (that would be a cycle through SNES the garbage collector cannot
+        break, see above).
+        """
+        problem = self.problem
+        u, F, J, P = problem.u, problem.F, problem.J, problem.preconditioner
         petsc = dolfinx.fem.petsc
 
         def at_iterate(x):
@@ -123,13 +153,13 @@ class NewtonSolver:
             at_iterate(x)
             for hook in hooks:
                 hook.before_residual()
-            petsc.assemble_residual(snes, x, b, u, problem.F, problem.J, bcs)
+            petsc.assemble_residual(snes, x, b, u, F, J, bcs)
 
-        def jacobian(snes, x, A, P):
+        def jacobian(snes, x, A, P_mat):
             at_iterate(x)
             for hook in hooks:
                 hook.before_jacobian()
-            petsc.assemble_jacobian(snes, x, A, P, u, problem.J, problem.preconditioner, bcs)
+            petsc.assemble_jacobian(snes, x, A, P_mat, u, J, P, bcs)
 
         problem.solver.setFunction(residual, problem.b)
         problem.solver.setJacobian(jacobian, problem.A, problem.P_mat)

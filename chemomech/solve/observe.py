@@ -2,14 +2,22 @@
 
 Series columns (units in every name): step, time, cycle, capacity per gram
 of sulfur Q = ξ·1672 mAh/g, current, mean lithiation of the active phase
-⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, and per
-region max σ1, min σ3, max von Mises and mean hydrostatic stress, the mean
-porosity of compacting and the largest creep strain of creeping regions, plus
-the Newton and Krylov iteration counts of the step.
+⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, the
+fibre Bragg gratings' strains and shifts, per region max σ1, min σ3, max von
+Mises and mean hydrostatic stress, the porosity of every homogenised
+composite region (a function of ξ), the mean porosity of compacting and the
+largest creep strain of creeping regions, plus the Newton and Krylov
+iteration counts of the step.
+
+Each step also goes to run.log (with its Newton residual norms), to the
+progress display, and through the element-distortion check, whose
+warnings join the stepper's.
 """
 
 from chemomech.dolfinx_compat import dolfinx
 from chemomech.materials import SULFUR_SPECIFIC_CAPACITY as SULFUR_CAPACITY
+from chemomech.materials import CompositeMaterial
+from chemomech.output.distortion import DistortionMonitor
 
 MPA = 1.0e-6
 MICROMETRE = 1.0e6
@@ -17,7 +25,7 @@ MAH_PER_G = 1.0 / 3.6e3  # C/kg -> mAh/g
 
 
 def _progress_line(row: dict) -> str:
-    """One line per converged step for the terminal or a batch log."""
+    """One line per converged step for run.log."""
     parts = [f"step {row['step [-]']:4d}", f"t = {row['time [h]']:8.3f} h", f"xi = {row['lithiation [-]']:.4f}"]
     if "stack_pressure [MPa]" in row:
         parts.append(f"p = {row['stack_pressure [MPa]']:9.3f} MPa")
@@ -29,22 +37,30 @@ def _progress_line(row: dict) -> str:
 class StepObserver:
     """Turns each converged state into a series row and, periodically, fields."""
 
-    def __init__(self, sim, series, field_writer, field_every: int, log, announce):
+    def __init__(self, sim, series, field_writer, field_every: int, log, announce, progress=None):
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
         self.history = sim.history
         self.sensors = sim.sensors
+        self.gratings = sim.gratings
         self.series = series
         self.field_writer = field_writer
         self.field_every = field_every
         self.log = log
         self.announce = announce  # a line for run.log and, with progress on, the terminal
+        self.progress = progress  # a ProgressDisplay, or None
+        self._stepper = sim.stepper
         self._warnings = sim.stepper.warnings
+        self.distortion = DistortionMonitor(model)
+        self._fields_written = -1  # the last step written to the field file
         self._warned = 0
         weight, dx = model.weight, model.dx
         self._active_xi = dolfinx.fem.form(fields.active_fraction * fields.xi * weight * dx)
         self._active_volume = dolfinx.fem.form(fields.active_fraction * weight * dx)
         self._comm = model.domain.mesh.comm
+        self._composites = {
+            region: material for region, material in sim.materials.items() if isinstance(material, CompositeMaterial)
+        }
         self._preload_displacement = 0.0
         self.steps = 0
         self.newton_iterations = 0
@@ -80,8 +96,12 @@ class StepObserver:
                 "plunger_displacement [um]": displacement * MICROMETRE,
                 "thickness_change [um]": (displacement - self._preload_displacement) * MICROMETRE,
             }
+        for grating in self.gratings:
+            row |= grating.read()
         for region, values in self.stresses.region_statistics().items():
             row |= {f"{region}_{key} [MPa]": value * MPA for key, value in values.items()}
+        for region, material in self._composites.items():
+            row[f"{region}_porosity [-]"] = material.porosity(state.xi)
         if self.history is not None:
             self.history.update()
             for region, values in self.history.region_statistics().items():
@@ -92,11 +112,44 @@ class StepObserver:
         self.series.write(row)
         if self.field_writer is not None and self.steps % self.field_every == 0:
             self.field_writer.write(self.steps)
+            self._fields_written = self.steps
+        where = f"at step {self.steps} (t = {row['time [h]']:.4g} h)"
+        for warning in self.distortion.check(where):
+            self._stepper.warn(warning)
         self.steps += 1
         self.newton_iterations += newton
         self.krylov_iterations += krylov
         self.last_row = row
         self._log(_progress_line(row), stats)
+        if self.progress is not None:
+            self.progress.step(row, state, newton)
+
+    def write_last_fields(self) -> None:
+        """Write the fields of the last recorded step if ``field_every`` skipped it (collective)."""
+        last = self.steps - 1
+        if self.field_writer is not None and 0 <= self._fields_written < last:
+            self.field_writer.write(last)
+            self._fields_written = last
+
+    def snapshot(self) -> dict:
+        """Counters and the last row, for a checkpoint."""
+        return {
+            "steps": self.steps,
+            "newton_iterations": self.newton_iterations,
+            "krylov_iterations": self.krylov_iterations,
+            "preload_displacement": self._preload_displacement,
+            "warned": self._warned,
+            "last_row": self.last_row,
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        """Continue counting from a checkpoint's ``snapshot``."""
+        self.steps = snapshot["steps"]
+        self.newton_iterations = snapshot["newton_iterations"]
+        self.krylov_iterations = snapshot["krylov_iterations"]
+        self._preload_displacement = snapshot["preload_displacement"]
+        self._warned = snapshot["warned"]
+        self.last_row = snapshot["last_row"]
 
     def flush_warnings(self) -> None:
         """Announce the warnings raised since the last call."""
@@ -104,9 +157,9 @@ class StepObserver:
             self.announce(f"WARNING {warning}")
         self._warned = len(self._warnings)
 
-    def _log(self, progress: str, stats) -> None:
+    def _log(self, line: str, stats) -> None:
         """Warnings raised since the last step, then this step's line and residuals."""
         self.flush_warnings()
-        self.announce(progress)
+        self.log.line(line)
         if stats is not None and stats.residual_norms:
             self.log.line("      residual norms [N]: " + " ".join(f"{n:.3e}" for n in stats.residual_norms))

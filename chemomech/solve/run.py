@@ -4,7 +4,9 @@ The problem is set up first (``build_simulation``, which may still reject
 the case or the geometry); only then is the output directory created and the
 schedule stepped through, one series row (and optionally fields) per
 converged step. On solver failure every row written so far is kept and the
-summary records the failure.
+summary records the failure. A checkpoint is written every
+``outputs.checkpoint_every`` steps; with ``restart`` the run continues from
+the one in ``outdir`` (see chemomech.solve.checkpoint).
 """
 
 import shutil
@@ -13,14 +15,19 @@ import time
 from functools import partial
 from pathlib import Path
 
+from chemomech import form_cache
+from chemomech.case.protocol import protocol_segments
 from chemomech.dolfinx_compat import MPI
 from chemomech.errors import SolverFailure
 from chemomech.output.fields import FieldWriter
 from chemomech.output.figures import write_figures
+from chemomech.output.progress import ProgressDisplay
+from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.report import write_report
 from chemomech.output.runlog import RunLog
-from chemomech.output.provenance import environment, package_versions, write_json_atomic
+from chemomech.output.snapshots import draw_snapshots
 from chemomech.output.series import SeriesWriter
+from chemomech.solve.checkpoint import Checkpointer, read_checkpoint, restore
 from chemomech.solve.observe import StepObserver
 from chemomech.solve.simulation import build_simulation
 
@@ -28,8 +35,9 @@ from chemomech.solve.simulation import build_simulation
 def _prepare_outdir(outdir: Path, case_path: Path | None, case, comm) -> None:
     if comm.rank == 0:
         outdir.mkdir(parents=True, exist_ok=True)
-        if case_path is not None:
-            shutil.copyfile(case_path, outdir / "case.yaml")
+        copy = outdir / "case.yaml"
+        if case_path is not None and not (copy.exists() and copy.samefile(case_path)):  # a restart may use the copy
+            shutil.copyfile(case_path, copy)
         write_json_atomic(outdir / "case.resolved.json", case.model_dump(mode="json"))
     comm.barrier()
 
@@ -41,54 +49,95 @@ def _mesh_summary(sim) -> dict:
         "cells": mesh.topology.index_map(mesh.topology.dim).size_global,
         "displacement_dofs": space.dofmap.index_map.size_global * space.dofmap.index_map_bs,
         "element_degree": sim.case.solver.element_degree,
+        "formulation": sim.model.formulation,
     }
 
 
-def _announce(log, report, text: str) -> None:
+def _announce(log, display, text: str) -> None:
     """A line for run.log and, with progress on, the terminal."""
     log.line(text)
-    if report is not None:
-        report(text)
+    display.message(text)
 
 
-def _draw_figures_and_report(outdir: Path, title: str) -> None:
-    """Plot the series and write the report; a problem here is a warning, never a lost run."""
+def _protocol_steps(lithiation) -> list[dict]:
+    """Label, cycle and end time of every protocol step, in order (for the snapshots at their ends)."""
+    steps, end = [], 0.0
+    for segment in protocol_segments(lithiation):
+        end += segment.duration
+        if segment.duration > 0.0:  # as in the schedule: a step that takes no time is skipped
+            steps.append({"label": segment.label, "cycle": segment.cycle, "end_time [s]": end})
+    return steps
+
+
+def _draw_figures(outdir: Path, title: str) -> list[str]:
+    """Plot the series and the field snapshots; return the problems (never lose a run for a picture)."""
+    problems = []
     try:
         write_figures(outdir, title)
-        write_report(outdir)
     except Exception as err:  # noqa: BLE001 - the results themselves are safe on disk
-        print(f"warning: figures or report not written: {err}", file=sys.stderr)
+        problems.append(f"figures not written: {err}")
+    return problems + draw_snapshots(outdir)[1]
+
+
+def _write_report(outdir: Path, log) -> None:
+    try:
+        write_report(outdir)
+    except Exception as err:  # noqa: BLE001
+        print(f"warning: report not written: {err}", file=sys.stderr)
+        log.line(f"WARNING report not written: {err}")
 
 
 def run_case(
-    case, outdir: Path, case_path: Path | None = None, *, comm=MPI.COMM_WORLD, progress: bool = False
+    case,
+    outdir: Path,
+    case_path: Path | None = None,
+    *,
+    comm=MPI.COMM_WORLD,
+    progress: bool = False,
+    restart: bool = False,
 ) -> dict:
     """Run a case; return the summary (also written to ``summary.json``).
 
-    With ``progress`` rank 0 prints one line per converged step.
+    With ``progress`` rank 0 shows the progress of the stepping (a bar on a
+    terminal, a line per tenth of the schedule otherwise); with ``restart``
+    the run continues from the checkpoint in ``outdir``.
     """
     wall_start = time.perf_counter()
     outdir = Path(outdir)
+    if comm.rank == 0:
+        removed = form_cache.repair()
+        if removed and progress:
+            print(f"removed {len(removed)} dead or broken entries from the form cache {form_cache.cache_directory()}")
+    comm.barrier()
+    checkpoint = read_checkpoint(outdir, case, comm) if restart else None
     sim = build_simulation(case, comm)
+    if checkpoint is not None:
+        restore(sim, checkpoint, outdir, comm)
     setup_time = time.perf_counter() - wall_start
 
     _prepare_outdir(outdir, case_path, case, comm)
-    series = SeriesWriter(outdir / "series.csv", comm)
+    kept = checkpoint["step"] if checkpoint is not None else None  # last series step kept
+    series = SeriesWriter(outdir / "series.csv", comm, keep_rows=None if kept is None else kept + 1)
     history = sim.history.fields() if sim.history is not None else ()
     fields = (
-        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, history)
+        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, history, keep_through=kept)
         if case.outputs.fields
         else None
     )
-    report = print if progress and comm.rank == 0 else None
-    log = RunLog(outdir / "run.log", comm)
-    announce = partial(_announce, log, report)
-    observer = StepObserver(sim, series, fields, case.outputs.field_every, log, announce)
+    display = ProgressDisplay(sim.schedule, sim.initial, enabled=progress and comm.rank == 0)
+    log = RunLog(outdir / "run.log", comm, append=restart)
+    announce = partial(_announce, log, display)
+    observer = StepObserver(sim, series, fields, case.outputs.field_every, log, announce, display)
+    if checkpoint is not None:
+        observer.restore(checkpoint["observer"])
+    checkpoints = Checkpointer(outdir, sim, observer, fields, case.outputs.checkpoint_every, comm)
     mesh = _mesh_summary(sim)
     announce(
         f"{case.name}: {mesh['kind']}, {mesh['cells']} cells, {mesh['displacement_dofs']} dofs, "
         f"{comm.size} rank(s), {len(sim.schedule)} targets -> {outdir}",
     )
+    if checkpoint is not None:
+        announce(f"restart after step {kept} (checkpoint written on {checkpoint['ranks']} rank(s))")
     summary = {
         "case": case.name,
         "case_file": str(case_path) if case_path is not None else None,
@@ -97,10 +146,15 @@ def run_case(
         "versions": package_versions(),
         "mesh": mesh,
         "materials": {region: material.describe() for region, material in sim.materials.items()},
+        "electrode_balance": sim.balance.describe() if sim.balance is not None else None,
+        "protocol_steps": _protocol_steps(case.lithiation),
     }
+    if checkpoint is not None:
+        summary["restarted_after_step"] = kept
     def finish() -> None:
         """Close the outputs and write the summary: collective, on every rank."""
         observer.flush_warnings()
+        observer.write_last_fields()
         series.close()
         if fields is not None:
             fields.close()
@@ -112,12 +166,21 @@ def run_case(
             krylov_iterations=observer.krylov_iterations,
             cutbacks=sim.stepper.cutbacks,
             warnings=sim.stepper.warnings,
+            distortion=observer.distortion.extremes,
             final=observer.last_row,
         )
+        display.close()
         if comm.rank == 0:
             write_json_atomic(outdir / "summary.json", summary)
             if case.outputs.figures:
-                _draw_figures_and_report(outdir, case.name)
+                problems = _draw_figures(outdir, case.name)
+                if problems:  # in rank 0's summary only: the pictures are drawn there
+                    summary["warnings"] = [*summary["warnings"], *problems]
+                    write_json_atomic(outdir / "summary.json", summary)
+                for problem in problems:
+                    print(f"warning: {problem}", file=sys.stderr)
+                    log.line(f"WARNING {problem}")
+                _write_report(outdir, log)
         announce(
             f"{summary['status']} in {summary['wall_time_s']:.1f} s: {summary['steps']} steps, "
             f"{summary['newton_iterations']} Newton, {summary['krylov_iterations']} Krylov iterations, "
@@ -127,9 +190,11 @@ def run_case(
         comm.barrier()  # every file is complete when run_case returns on any rank
 
     try:
-        observer.record(sim.initial, None)
+        if checkpoint is None:
+            observer.record(sim.initial, None)
         for state, stats in sim.run_schedule():
             observer.record(state, stats)
+            checkpoints.after_step(observer.steps - 1)
     except SolverFailure as failure:  # raised on every rank together
         summary["status"] = "failed"
         summary["error"] = str(failure)
@@ -138,6 +203,7 @@ def run_case(
     except BaseException:
         # Possibly on this rank alone: close local files only; a collective
         # call here could wait forever for ranks that will never join it.
+        display.close()
         series.close()
         log.close()
         raise

@@ -3,22 +3,30 @@
 ``build_simulation`` resolves materials and the schedule (pure Python, may
 still reject the case), builds and distributes the mesh, and sets up fields,
 model, supports, sensors and the stepper. It writes nothing.
+
+``state`` registers every Function a restart needs (the displacement, the
+predictor increment, the fixture's preload state; physics with history
+variables add theirs); ``next_target`` is the position in the schedule.
 """
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from chemomech.case.protocol import initial_lithiation
 from chemomech.dolfinx_compat import MPI
 from chemomech.geometry import build_domain
 from chemomech.materials import resolve_materials
 from chemomech.output.inelastic import HistoryOutputs
 from chemomech.output.stress import StressFields
+from chemomech.physics.electrode_balance import electrode_balance
 from chemomech.physics.fixture import InclusionSupport, StackFixture
-from chemomech.case.protocol import initial_lithiation
 from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
-from chemomech.physics.mechanics import MechanicsModel
-from chemomech.sensors import Dilatometer, LoadCell
+from chemomech.physics.mechanics import MechanicsModel, locking_warnings
+from chemomech.materials import default_library
+from chemomech.sensors import Dilatometer, FibreBraggGrating, LoadCell
+from chemomech.sensors.fbg import StrainOptics
+from chemomech.solve.state import StateRegistry
 from chemomech.solve.stepper import Stepper
 
 
@@ -37,11 +45,18 @@ class Simulation:
     stresses: StressFields
     sensors: tuple | None
     stepper: Stepper
+    balance: object | None
+    state: StateRegistry
+    gratings: tuple[FibreBraggGrating, ...] = ()
+    next_target: int = 0  # index in the schedule of the next target to start
     history: HistoryOutputs | None = None  # porosity and creep strain, where a material has them
 
     def run_schedule(self):
-        """Yield (state, SolveStats) for every converged step of the schedule."""
-        for target in self.schedule:
+        """Yield (state, SolveStats) for every converged step of the rest of the schedule."""
+        yield from self.stepper.resume()  # a target cut back before a restart
+        while self.next_target < len(self.schedule):
+            target = self.schedule[self.next_target]
+            self.next_target += 1
             yield from self.stepper.advance(target)
 
 
@@ -50,6 +65,28 @@ def _preload_steps(case) -> int:
     if fixture is None or fixture.preload <= 0.0:
         return 0
     return fixture.preload_steps
+
+
+def _electrode_balance(case, materials, xi0):
+    """The stack's ElectrodeBalance (validated with the case), or None."""
+    if case.geometry.type != "stack":
+        return None
+    return electrode_balance(case.geometry.layers, materials, case.lithiation.active_material, xi0)
+
+
+def _grating(model, spec) -> FibreBraggGrating:
+    fibre = default_library().get(spec.fibre)
+    optics = StrainOptics(
+        wavelength=spec.wavelength,
+        effective_index=fibre["refractive_index"].value,
+        p11=fibre["p11"].value,
+        p12=fibre["p12"].value,
+        temperature_sensitivity=fibre["temperature_sensitivity"].value,
+        temperature_change=spec.temperature_change,
+    )
+    return FibreBraggGrating(
+        model, spec.name, spec.position, spec.axis, spec.transverse, spec.grating_length, spec.samples, optics
+    )
 
 
 def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
@@ -64,7 +101,8 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
     domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
     xi0 = initial_lithiation(case.lithiation)
-    fields = MaterialFields(domain, materials, xi0)
+    balance = _electrode_balance(case, materials, xi0)
+    fields = MaterialFields(domain, materials, xi0, balance)
     degree = case.solver.element_degree
     model = MechanicsModel(
         domain,
@@ -72,14 +110,30 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         kinematics=case.mechanics.kinematics,
         degree=degree,
         quadrature_degree=case.solver.quadrature_degree,
+        formulation=case.mechanics.formulation,
     )
     if case.geometry.type == "stack":
         support = StackFixture(model, case.fixture, case.geometry.lateral)
         sensors = (LoadCell(model), Dilatometer(model))
+        support.attach_load_cell(sensors[0])
     else:
         support = InclusionSupport(model, case.geometry.outer_boundary)
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
+    stepper = Stepper(model, fields, support, case.solver, initial)
+    segments = [xi0, *(target.xi for target in schedule)]
+    if balance is not None:
+        stepper.warnings += balance.check((min(segments), max(segments)), 0)
+    stepper.warnings += locking_warnings(materials, segments, case.mechanics.formulation, degree)
+    state = StateRegistry()
+    state.add("displacement", model.u)
+    state.add("predictor_increment", stepper.increment)
+    if model.pressure is not None:
+        state.add("pressure", model.pressure)
+    if isinstance(support, StackFixture):
+        state.add("preload_displacement", support.u_ref)
+    for index, history in enumerate(model.history_functions()):  # quadrature-point inelastic state
+        state.add(f"history_{index}_{history.name}", history)
     return Simulation(
         case=case,
         materials=materials,
@@ -91,6 +145,9 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         support=support,
         stresses=StressFields(model),
         sensors=sensors,
-        stepper=Stepper(model, fields, support, case.solver, initial),
+        stepper=stepper,
+        balance=balance,
+        gratings=tuple(_grating(model, spec) for spec in case.sensors),
+        state=state,
         history=HistoryOutputs(model) if model.inelastic is not None else None,
     )

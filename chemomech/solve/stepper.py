@@ -9,17 +9,27 @@ with a SolverFailure, keeping every output written so far.
 Predictor: u ← u_n + (Δλ / Δλ_prev)(u_n − u_{n−1}), with λ the preload
 fraction in the preload stage and ξ while cycling.
 
+For a restart, ``snapshot`` gives the stepper's state besides the
+displacement and the predictor increment (Functions registered for the
+checkpoint): the converged target, the targets still pending (a target cut
+back into midpoints is finished first), the cut-backs and the warnings.
+``warn(text)`` records what a reader of the results should know (cut-backs,
+element distortion, a coupling that did not converge): every warning goes
+to run.log as it happens, to summary.json and to the report.
 History states (``model.step_states``: inelasticity at quadrature points)
 start each attempt with ``begin_step(Δt)``, Δt the time to the target (zero
 in the preload), are committed when a step converges and restored with the
 displacement on a cut-back.
 """
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
+from chemomech.dolfinx_compat import dolfinx
 from chemomech.errors import SolverFailure
 from chemomech.physics.lithiation import Target
-from chemomech.solve.newton import NewtonSolver
+from chemomech.solve.newton import NewtonSolver, SolveStats
+
+MAX_CONTACT_SWITCHES = 2
 
 
 def _midpoint(a: Target, b: Target) -> Target:
@@ -46,8 +56,10 @@ class Stepper:
         self.state = initial
         self.states = model.step_states  # objects with begin_step/commit/restore
         self._solvers = {}
-        self._converged = model.u.x.array.copy()
-        self._increment = None  # (u_n − u_{n−1}, Δλ_prev), same stage only
+        self._converged = self._unknown_arrays()  # u (and p, mixed) of the converged state
+        self.increment = dolfinx.fem.Function(model.space, name="predictor_increment")  # u_n − u_{n−1}
+        self._previous_change = None  # Δλ_prev of that increment; None: no predictor (new stage)
+        self._pending: list[tuple[Target, int]] = []  # (goal, cut-back depth), last is next
         self.cutbacks = 0
         self.warnings: list[str] = []  # what a reader of the results should know
         self._force_scale = model.force_scale(fields.max_youngs_modulus)
@@ -55,8 +67,8 @@ class Stepper:
     def _solver(self, stage: str) -> NewtonSolver:
         if stage not in self._solvers:
             self._solvers[stage] = NewtonSolver(
-                self.support.residual,
-                self.model.u,
+                self.model.residuals(self.support.residual),
+                self.model.unknowns,
                 self.support.stage_bcs(stage),
                 self.settings,
                 prefix=f"chemomech_{stage}_",
@@ -69,55 +81,117 @@ class Stepper:
         if target.stage == "cycling" and self.state.stage != "cycling":
             self.support.begin_cycling()
             self._solvers.pop("preload", None)  # frees its matrix and AMG hierarchy
-            self._increment = None
+            self._previous_change = None
         self.fields.update(target.xi)
         if target.stage == "preload":
             self.support.apply_preload(target.load_fraction)
 
     def _predict(self, target: Target) -> None:
-        if self._increment is None:
+        if self._previous_change is None:
             return
-        increment, previous_change = self._increment
         change = _load_parameter(target) - _load_parameter(self.state)
-        if previous_change != 0.0 and change != 0.0:
-            self.model.u.x.array[:] += (change / previous_change) * increment
+        if change != 0.0:
+            self.model.u.x.array[:] += (change / self._previous_change) * self.increment.x.array
 
     def advance(self, target: Target):
         """Reach ``target``; yield (state, SolveStats) for every converged step."""
-        pending = [(target, 0)]
+        self._pending.append((target, 0))
+        yield from self.resume()
+
+    def resume(self):
+        """Reach the pending targets; yield (state, SolveStats) for every converged step."""
+        pending = self._pending
         while pending:
             goal, depth = pending[-1]
             self._apply(goal)
             self._predict(goal)
             for state in self.states:
                 state.begin_step(goal.time - self.state.time)
-            stats = self._solver(goal.stage).solve()
+            stats = self._solve(goal)
             if stats.converged:
                 pending.pop()
                 self._commit(goal)
                 yield goal, stats
                 continue
-            self.model.u.x.array[:] = self._converged
+            for unknown, converged in zip(self.model.unknowns, self._converged, strict=True):
+                unknown.x.array[:] = converged
             for state in self.states:
                 state.restore()
+            self.support.revert_contact()
             if depth >= self.settings.max_cutbacks:
                 raise SolverFailure(
                     f"Newton did not converge at t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
                     f"({goal.label}) after {depth} cut-backs (SNES reason {stats.reason})"
                 )
             self.cutbacks += 1
-            self.warnings.append(
+            self.warn(
                 f"cut-back: Newton failed towards t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
                 f"({goal.label}, SNES reason {stats.reason}); step halved"
             )
             pending.append((_midpoint(self.state, goal), depth + 1))
 
+    def _solve(self, goal: Target) -> SolveStats:
+        """Newton towards ``goal``, solved again where the plunger lifts off or touches down.
+
+        At most MAX_CONTACT_SWITCHES re-solves per step (lift-off, then
+        touch-down): the step ends in the last contact state solved.
+        """
+        stats = self._solver(self.support.solver_stage(goal.stage)).solve()
+        for _ in range(MAX_CONTACT_SWITCHES):
+            if not (stats.converged and self.support.update_contact(goal.stage)):
+                return stats
+            again = self._solver(self.support.solver_stage(goal.stage)).solve()
+            stats = replace(
+                again,
+                newton_iterations=stats.newton_iterations + again.newton_iterations,
+                krylov_iterations=stats.krylov_iterations + again.krylov_iterations,
+                residual_norms=stats.residual_norms + again.residual_norms,
+            )
+        return stats
+
+    def warn(self, text: str) -> None:
+        """Record a warning about the results (call on every rank with the same text)."""
+        self.warnings.append(text)
+
     def _commit(self, goal: Target) -> None:
         u = self.model.u.x.array
         same_stage = goal.stage == self.state.stage
         change = _load_parameter(goal) - _load_parameter(self.state)
-        self._increment = (u - self._converged, change) if same_stage and change != 0.0 else None
-        self._converged = u.copy()
+        if same_stage and change != 0.0:
+            self.increment.x.array[:] = u - self._converged[0]
+            self._previous_change = change
+        else:
+            self._previous_change = None
+        self._converged = self._unknown_arrays()
         for state in self.states:
             state.commit()
+        self.support.commit_contact()
         self.state = goal
+
+    def _unknown_arrays(self) -> list:
+        """Copies of the arrays of every unknown (u first; the pressure of the mixed formulation)."""
+        return [unknown.x.array.copy() for unknown in self.model.unknowns]
+
+    def snapshot(self) -> dict:
+        """The stepper's state besides its Functions, as JSON-ready data."""
+        return {
+            "state": asdict(self.state),
+            "pending": [[asdict(goal), depth] for goal, depth in self._pending],
+            "previous_change": self._previous_change,
+            "cutbacks": self.cutbacks,
+            "warnings": list(self.warnings),
+            "plunger_lifted": self.support.lifted,
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        """Continue from ``snapshot``, with u (p, mixed) and the increment already read back."""
+        self.state = Target(**snapshot["state"])
+        self._pending = [(Target(**goal), depth) for goal, depth in snapshot["pending"]]
+        self._previous_change = snapshot["previous_change"]
+        self.cutbacks = snapshot["cutbacks"]
+        self.warnings[:] = snapshot["warnings"]  # the observer holds this list
+        self._converged = self._unknown_arrays()
+        for state in self.states:  # history read back into the committed Functions
+            state.restore()
+        self.fields.update(self.state.xi)
+        self.support.resume(self.state.stage, snapshot.get("plunger_lifted", False))

@@ -1,0 +1,108 @@
+"""Element distortion: J = det F and the stretch ratio κ, their thresholds, and where the warnings go."""
+
+import json
+
+import numpy as np
+import pytest
+
+from chemomech.case import load_case_text
+from chemomech.dolfinx_compat import MPI
+from chemomech.output.distortion import J_MAX, J_MIN, K_MAX, DistortionMonitor, measures
+from chemomech.solve.run import run_case
+from chemomech.solve.simulation import build_simulation
+
+
+def test_measures_of_homogeneous_deformations():
+    gamma = 1.5
+    shear = np.eye(3)
+    shear[0, 1] = gamma
+    f = np.array([np.diag([2.0, 1.0, 0.5]), 1.5 * np.eye(3), shear, np.diag([-1.0, 1.0, 1.0])])
+    j, kappa = measures(f)
+    lam = 0.5 * (gamma + np.sqrt(gamma**2 + 4))  # largest stretch of simple shear; the smallest is 1/λ
+    assert j == pytest.approx([1.0, 3.375, 1.0, -1.0])
+    assert kappa == pytest.approx([4.0, 1.0, lam**2, 1.0])
+
+
+INCLUSION = """
+name: distortion
+geometry:
+  type: inclusion
+  dimension: {dimension}
+  inclusion_radius: 5 um
+  outer_radius: 15 um
+  inclusion_material: sulfur
+  matrix_material: Li6PS5Cl
+  mesh_size: 5 um
+"""
+
+
+@pytest.mark.parametrize("dimension", ["axisymmetric", "plane_strain"])
+def test_monitor_on_affine_displacements(dimension):
+    """u = (a x, b z) gives F = diag(1 + a, 1 + b, 1 + a) in axisymmetry (hoop 1 + u_r / r), diag(1 + a, 1 + b, 1) in plane strain."""
+    sim = build_simulation(load_case_text(INCLUSION.format(dimension=dimension)), MPI.COMM_WORLD)
+    monitor = DistortionMonitor(sim.model)
+    hoop = dimension == "axisymmetric"
+
+    def strain(a, b):
+        sim.model.u.interpolate(lambda x: np.vstack([a * x[0], b * x[1]]))
+        return monitor.check("in the test")
+
+    assert strain(0.0, 0.0) == []
+    assert monitor.extremes == pytest.approx({"det_F_min [-]": 1.0, "det_F_max [-]": 1.0, "stretch_ratio_max [-]": 1.0})
+    values = monitor.evaluate()
+    assert values["det_F_min"][1] in ("inclusion", "matrix")
+    # inside the thresholds: 50 % swelling in-plane
+    assert strain(0.5, 0.5) == []
+    assert monitor.extremes["det_F_max [-]"] == pytest.approx(1.5**3 if hoop else 1.5**2)
+    # compressed to det F = 0.1 * (1 or 1): below J_MIN, and a stretch ratio of 10 > K_MAX
+    warnings = strain(0.0, -0.9)
+    assert len(warnings) == 2
+    assert f"det F = 0.1 < {J_MIN} in" in warnings[0] and "in the test" in warnings[0]
+    assert f"stretch ratio 10 > {K_MAX} in" in warnings[1]
+    assert monitor.extremes["det_F_min [-]"] == pytest.approx(0.1)
+    assert monitor.extremes["stretch_ratio_max [-]"] == pytest.approx(10.0)
+    # the same measures again: each warns once per run
+    assert strain(0.0, -0.95) == []
+    # a swollen cell: det F = 2^3 = 8 (axisymmetric) or 2^2 = 4 (plane strain)
+    warnings = strain(1.0, 1.0)
+    assert (len(warnings) == 1 and f"det F = 8 > {J_MAX}" in warnings[0]) if hoop else warnings == []
+    assert monitor.extremes["det_F_min [-]"] == pytest.approx(0.05)
+    assert monitor.extremes["det_F_max [-]"] == pytest.approx(8.0 if hoop else 4.0)
+
+
+BALLOON = """
+name: balloon
+geometry:
+  type: inclusion
+  dimension: axisymmetric
+  inclusion_radius: 5 um
+  outer_radius: 15 um
+  inclusion_material: balloon
+  matrix_material: Li6PS5Cl
+  mesh_size: 2.5 um
+materials:
+  balloon: {base: sulfur, swelling: {beta: 8}}
+lithiation:
+  protocol: [{step: discharge, rate: 1 C, until_xi: 1.0}]
+outputs: {fields: false}
+solver: {max_xi_step: 0.125}
+"""
+
+
+def test_extreme_swelling_warns_in_log_summary_and_report(mpi_tmp_path):
+    """A particle swelling nine-fold (β = 8) distorts the mesh: one warning per measure, everywhere it should be."""
+    outdir = mpi_tmp_path / "out"
+    summary = run_case(load_case_text(BALLOON), outdir)
+    assert summary["status"] == "completed"
+    distortion = [w for w in summary["warnings"] if w.startswith("large element distortion")]
+    assert len(distortion) == 2
+    assert any(f"> {J_MAX} in inclusion" in w for w in distortion)
+    assert any("stretch ratio" in w and f"> {K_MAX} in matrix" in w for w in distortion)
+    assert summary["distortion"]["det_F_max [-]"] > J_MAX
+    if MPI.COMM_WORLD.rank == 0:
+        assert json.loads((outdir / "summary.json").read_text())["warnings"] == summary["warnings"]
+        log = (outdir / "run.log").read_text()
+        report = (outdir / "report.html").read_text()
+        for warning in distortion:
+            assert f"WARNING {warning}" in log
+            assert warning.replace(">", "&gt;") in report
