@@ -178,3 +178,13 @@ def test_creep_tangent_matches_finite_differences(dt, stretch):
             minus = creep.update(F - dF, Fg, Cp, np.array([MU]), np.array([LMBDA]), dt)[0].Cp_inv
             numeric[..., k, l] = (plus - minus) / (2 * h)
     assert np.max(np.abs(analytic - numeric)) < 2e-6 * np.max(np.abs(analytic))
+
+
+def test_solver_options_leave_no_trace():
+    """A run's SNES options do not stay in PETSc's global database, where the next run with the
+    same solver prefix would inherit them (a lagged preconditioner under LU: linear Newton)."""
+    from chemomech.dolfinx_compat import PETSc
+
+    text = li_case(f"{{type: pressure, preload: {LOAD / 1e6} MPa}}", 1.0, 1)
+    run(text.replace("linear_solver: mumps", "linear_solver: gamg"))
+    assert not [name for name in PETSc.Options().getAll() if name.startswith("chemomech_")]

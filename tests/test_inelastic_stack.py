@@ -11,19 +11,27 @@ absorbs the swelling (physics.md section 3, "Inelastic SE"). Checks:
 * on the plateau the stack pressure is the separator's die-compaction
   pressure at its current porosity, Heckel's P_H(φ) = (ln 1/φ − A) / k
   (the calibration of the cap), and the porosity has fallen;
-* the Li foil carries no more than its yield stress in shear.
+* the Li foil carries no more than its yield stress in shear;
+* a run stopped mid-compaction and restarted from its checkpoint continues
+  with the same history (porosity, creep strain) as an uninterrupted one.
 
 Runs serially and on 2 ranks; cases/pellet_S_Li_compaction_gap.yaml (the
 same stack at full size) is compared between 1 and 2 ranks in test_cases.
 """
 
+import gc
 import math
 
+import numpy as np
 import pytest
 
 from simulate import simulate
 
+from chemomech.case import load_case_text
 from chemomech.materials.inelastic import compaction_defaults
+from chemomech.output.series import read_series
+from chemomech.solve.observe import StepObserver
+from chemomech.solve.run import run_case
 
 PRESSED_AT = 125e6
 PRELOAD = 50e6
@@ -78,3 +86,37 @@ def test_compacting_separator_absorbs_the_swelling():
     assert final_pressure > PRESSED_AT
     assert stats["anode"]["creep_strain_max"] > 0
     assert sim.stresses.region_statistics()["anode"]["von_mises_max"] <= 0.8e6 * (1 + 1e-6)
+
+
+class Interrupted(Exception):
+    """Stands in for a kill."""
+
+
+def test_restart_carries_the_history(mpi_tmp_path, monkeypatch):
+    """Stopped in the middle of the compaction, restarted from the last checkpoint: the same
+    series as an uninterrupted run, porosity and creep strain included (the history at the
+    quadrature points is part of the checkpoint)."""
+    text = stack_case(inelastic=True).replace(
+        "outputs: {fields: false}", "outputs: {fields: false, figures: false, checkpoint_every: 4}"
+    )
+    run_case(load_case_text(text), mpi_tmp_path / "reference")
+    reference = read_series(mpi_tmp_path / "reference" / "series.csv")
+    record = StepObserver.record
+
+    def record_then_stop(observer, state, stats):
+        record(observer, state, stats)
+        if observer.steps - 1 == 10:  # after the checkpoint at step 8, on the cap
+            raise Interrupted
+
+    monkeypatch.setattr(StepObserver, "record", record_then_stop)
+    with pytest.raises(Interrupted):
+        run_case(load_case_text(text), mpi_tmp_path / "out")
+    gc.collect()
+    monkeypatch.undo()
+    summary = run_case(load_case_text(text), mpi_tmp_path / "out", restart=True)
+    assert summary["restarted_after_step"] == 8
+    restarted = read_series(mpi_tmp_path / "out" / "series.csv")
+    assert restarted.keys() == reference.keys()
+    assert reference["separator_porosity_mean [-]"][8] < reference["separator_porosity_mean [-]"][0]
+    for column in ("stack_pressure [MPa]", "separator_porosity_mean [-]", "anode_creep_strain_max [-]"):
+        np.testing.assert_allclose(restarted[column], reference[column], rtol=1e-9, atol=1e-12, err_msg=column)

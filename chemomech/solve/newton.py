@@ -95,6 +95,19 @@ def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
     return nullspace, [vectors, petsc_vectors]
 
 
+def _forget_options(prefix: str, options: dict) -> None:
+    """Remove the SNES options of a solver from PETSc's global options database.
+
+    NonlinearProblem deletes them under a pushed prefix, which petsc4py
+    ignores: they would stay, and a later solver with the same prefix (the
+    next run in one process) would inherit those it does not set itself —
+    a lagged preconditioner under LU makes Newton linear.
+    """
+    database = PETSc.Options(prefix)
+    for name in options:
+        database.delValue(name)
+
+
 class NewtonSolver:
     """One SNES for one residual, set of Dirichlet conditions and solution.
 
@@ -113,14 +126,16 @@ class NewtonSolver:
             raise ValueError("a blocked (mixed) system needs linear_solver mumps")
         if blocked and hooks:
             raise ValueError("history states (compaction, creep) need the displacement formulation")
+        options = petsc_options(settings, force_scale)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,
             bcs=bcs,
             kind="mpi" if blocked else None,
             petsc_options_prefix=prefix,
-            petsc_options=petsc_options(settings, force_scale),
+            petsc_options=options,
         )
+        _forget_options(prefix, options)
         if settings.linear_solver == "gamg":
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
             self.problem.A.setNearNullSpace(nullspace)
