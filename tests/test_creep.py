@@ -188,3 +188,15 @@ def test_solver_options_leave_no_trace():
     text = li_case(f"{{type: pressure, preload: {LOAD / 1e6} MPa}}", 1.0, 1)
     run(text.replace("linear_solver: mumps", "linear_solver: gamg"))
     assert not [name for name in PETSc.Options().getAll() if name.startswith("chemomech_")]
+
+
+def test_li_metal_is_elastic_unless_its_case_material_asks_for_creep():
+    """A Li_metal-based material without a creep block is elastic: small strain is fine; with one it is not."""
+    from chemomech.case import CaseError
+
+    text = li_case("{type: pressure, preload: 0.6 MPa}", 1.0, 1).replace(
+        "lithium: {base: Li_metal, creep: {}}", "lithium: {base: Li_metal}"
+    ) + "mechanics: {kinematics: small_strain}\n"
+    assert load_case_text(text).materials["lithium"].creeps is False
+    with pytest.raises(CaseError, match="creeps, which needs mechanics.kinematics: finite_strain"):
+        load_case_text(text.replace("lithium: {base: Li_metal}", "lithium: {base: Li_metal, creep: {}}"))

@@ -409,8 +409,8 @@ class MaterialSpec(_Model):
 
     @property
     def creeps(self) -> bool:
-        """Whether the material creeps: a creep block, or a creeping base without creep: false."""
-        return isinstance(self.creep, Creep) or (self.creep is None and _builtin_creeps(self.base))
+        """Whether the material creeps: only with a creep block (built-ins are elastic)."""
+        return isinstance(self.creep, Creep)
 
 
 class Mechanics(_Model):
