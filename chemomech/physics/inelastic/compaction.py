@@ -55,10 +55,9 @@ class CompactionReturn:
         self.law = law
 
     def _yield(self, elastic, e, rho, log_jp_trial):
-        """f, ∂f/∂σ and their derivatives in e (φ through θ) and in e_tr (φ through θ_tr).
-
-        ``log_jp_trial`` = ln Jpₙ + θ_tr; the e_tr-derivatives are minus the
-        φ-parts of the e-derivatives.
+        """f and n = ∂f/∂σ at e, with their e-derivatives split into the part through σ and the
+        part through the porosity (φ depends on θ − θ_tr only, so the e_tr-derivatives are minus
+        the porosity parts). ``log_jp_trial`` = ln Jpₙ + θ_tr.
         """
         law = self.law
         M2, pt = law.critical_state_slope**2, law.tensile_strength
