@@ -15,6 +15,7 @@ runs through the real case → model → stepper path:
   stress: σ_lat − σ_zz = σ_y.
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -26,6 +27,7 @@ from chemomech.materials import builtin_materials
 from chemomech.materials.inelastic import CreepLaw, creep_defaults
 from chemomech.physics.inelastic.creep import CreepReturn
 from chemomech.physics.inelastic.principal import tangent
+from chemomech.solve.newton import NewtonSolver
 from chemomech.solve.simulation import build_simulation
 
 LI = builtin_materials()["Li_metal"]
@@ -97,6 +99,26 @@ def test_constant_load_creep_matches_the_rate_law_and_the_closed_form():
         errors.append(abs(creep / exact - 1))
     assert errors[1] < 2e-3
     assert 1.6 < errors[0] / errors[1] < 2.4, errors
+
+
+def test_a_failed_attempt_leaves_no_trace_in_the_history(monkeypatch):
+    """A step that Newton solved but that is reported failed is cut back; its creep is not committed."""
+    real_solve = NewtonSolver.solve
+    attempts = []
+
+    def flaky(self):
+        stats = real_solve(self)
+        attempts.append(stats)
+        if len(attempts) == 3:  # the second creep step, converged: report a failure
+            return dataclasses.replace(stats, converged=False, reason=-99)
+        return stats
+
+    monkeypatch.setattr(NewtonSolver, "solve", flaky)
+    rows = run(li_case(f"{{type: pressure, preload: {LOAD / 1e6} MPa}}", 10.0, 5))
+    assert attempts[2].converged
+    assert [row[0] for row in rows] == pytest.approx([0, 2, 3, 4, 6, 8, 10])  # the halved step
+    for previous, row in zip(rows, rows[1:]):
+        assert row[2] - previous[2] == pytest.approx((row[0] - previous[0]) * LAW.rate(-row[1]), rel=1e-8)
 
 
 def relaxed_stress(initial: float, t: float) -> float:
