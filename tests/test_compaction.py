@@ -179,7 +179,7 @@ def cap_value(axial: float, lateral: float, porosity: float) -> float:
 
 
 def quadratic(norms, floor: float) -> bool:
-    """Asymptotically quadratic: r_k+1 ≤ r_k² / r_0 wherever r_k ≤ 0.2 r_0 and r_k+1 is above the round-off floor."""
+    """Asymptotically quadratic: r_k+1 ≤ r_k² / r_0 wherever r_k ≤ 0.2 r_0 and r_k+1 is above the floor."""
     r0 = norms[0]
     pairs = [(a, b) for a, b in zip(norms, norms[1:]) if a <= 0.2 * r0 and b > floor]
     return len(norms) <= 8 and all(b <= a**2 / r0 for a, b in pairs)

@@ -400,7 +400,8 @@ class MaterialSpec(_Model):
                 )
         if isinstance(self.creep, Creep) and not _builtin_creeps(self.base):
             missing = [f for f in ("reference_rate", "reference_stress", "exponent") if getattr(self.creep, f) is None]
-            problems += [(("creep", f), "required field is missing (the base material does not creep)") for f in missing]
+            message = "required field is missing (the base material does not creep)"
+            problems += [(("creep", f), message) for f in missing]
         if self.compaction is not None and self.creeps:
             problems.append((("compaction",), "a material either compacts or creeps, not both (set creep: false)"))
         _report(problems)

@@ -57,10 +57,10 @@ class CreepReturn:
         """Root q of q_tr − q = 3μ Δt ε̇₀ (q/σ₀)^m by bisection on ln q."""
         law = self.law
         lo, hi = np.log(q_tr) - 80.0, np.log(q_tr)
-        c = np.log(3 * mu * dt * law.reference_rate)
+        c = np.log(3 * mu * dt * law.reference_rate) - law.exponent * np.log(law.reference_stress)
         for _ in range(BISECTIONS):
             mid = 0.5 * (lo + hi)
-            excess = np.log(np.maximum(q_tr - np.exp(mid), 1e-300)) - c - law.exponent * (mid - np.log(law.reference_stress))
+            excess = np.log(np.maximum(q_tr - np.exp(mid), 1e-300)) - c - law.exponent * mid
             lo, hi = np.where(excess > 0, mid, lo), np.where(excess > 0, hi, mid)
         return np.exp(0.5 * (lo + hi))
 

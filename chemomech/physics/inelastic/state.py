@@ -161,4 +161,8 @@ class InelasticState:
         return [committed for _, committed in self._pairs()]
 
     def _pairs(self):
-        return [(self.Cp_inv, self.Cp_inv_n), (self.porosity, self.porosity_n), (self.creep_strain, self.creep_strain_n)]
+        return [
+            (self.Cp_inv, self.Cp_inv_n),
+            (self.porosity, self.porosity_n),
+            (self.creep_strain, self.creep_strain_n),
+        ]
