@@ -56,6 +56,8 @@ KINEMATICS = ["small_strain", "finite_strain"]
 class UniformMaterial:
     """The fields a MechanicsModel reads, for one material without growth."""
 
+    materials: dict = {}  # region -> material: none with an inelastic law
+
     def __init__(self, mesh, E: float, nu: float):
         mu, lmbda = lame(E, nu)
         self.mu = dolfinx.fem.Constant(mesh, mu)
