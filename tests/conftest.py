@@ -7,6 +7,9 @@ terminal; the other ranks write their report to
 ``$TMPDIR/chemomech-pytest-rank<r>.log`` (the Makefile shows it when the run
 fails). Collective PETSc objects are destroyed in step on all ranks after
 each test.
+
+Tests marked ``long`` (over about a minute each) are left out unless pytest
+runs with ``--long`` (``make test-long``).
 """
 
 import gc
@@ -20,6 +23,19 @@ try:
     from chemomech.dolfinx_compat import MPI
 except ImportError:  # pure-Python tests still run without DOLFINx
     MPI = None
+
+
+def pytest_addoption(parser):
+    parser.addoption("--long", action="store_true", help="also run the tests marked long")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--long"):
+        return
+    long = [item for item in items if item.get_closest_marker("long")]
+    if long:
+        config.hook.pytest_deselected(items=long)
+        items[:] = [item for item in items if not item.get_closest_marker("long")]
 
 
 @pytest.hookimpl(trylast=True)  # after the terminal reporter is registered

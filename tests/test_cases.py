@@ -1,6 +1,9 @@
 """Every case in cases/ runs serially and on 2 ranks with the same series.
 
 These tests start their own MPI jobs, so they run in the serial pass only.
+The default pass runs a cycling case through its first cycle (the later
+cycles repeat the same code path); the long pass (``--long``) runs every
+cycle.
 """
 
 import json
@@ -12,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chemomech.case import load_case
 from chemomech.output.series import read_series
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,8 +25,9 @@ REQUIRED = ["time [s]", "capacity [mAh/g_S]", "lithiation [-]", "newton_iteratio
 STACK_REQUIRED = ["stack_pressure [MPa]", "force [N]", "plunger_displacement [um]", "thickness_change [um]"]
 
 
-def run(case: Path, outdir: Path, ranks: int) -> None:
+def run(case: Path, outdir: Path, ranks: int, settings: tuple[str, ...] = ()) -> None:
     command = [sys.executable, "-m", "chemomech", "run", str(case), "-o", str(outdir), "--quiet"]
+    command += [f"--set={setting}" for setting in settings]
     if ranks > 1:
         command = [str(MPIEXEC), "-n", str(ranks), *command]
     env = os.environ | {"OMP_NUM_THREADS": "1"}
@@ -44,11 +49,16 @@ def assert_series_agree(a: dict, b: dict, rtol: float) -> None:
         assert np.max(np.abs(x - y)) <= rtol * scale, column
 
 
-@pytest.mark.serial
-@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_case_agrees_between_one_and_two_ranks(case, tmp_path):
-    run(case, tmp_path / "serial", 1)
-    run(case, tmp_path / "mpi", 2)
+def cycles(case: Path) -> int:
+    return load_case(case).lithiation.cycles
+
+
+CYCLING = [case for case in CASES if cycles(case) > 1]
+
+
+def check_case(case: Path, tmp_path: Path, settings: tuple[str, ...] = ()) -> None:
+    run(case, tmp_path / "serial", 1, settings)
+    run(case, tmp_path / "mpi", 2, settings)
     serial = read_series(tmp_path / "serial" / "series.csv")
     parallel = read_series(tmp_path / "mpi" / "series.csv")
     assert_series_agree(serial, parallel, rtol=1e-6)
@@ -60,3 +70,16 @@ def test_case_agrees_between_one_and_two_ranks(case, tmp_path):
     assert set(required) <= serial.keys()
     for name in ("case.yaml", "case.resolved.json", "fields.xdmf"):
         assert (tmp_path / "mpi" / name).is_file(), name
+
+
+@pytest.mark.serial
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_case_agrees_between_one_and_two_ranks(case, tmp_path):
+    check_case(case, tmp_path, ("lithiation.cycles=1",) if case in CYCLING else ())
+
+
+@pytest.mark.serial
+@pytest.mark.long
+@pytest.mark.parametrize("case", CYCLING, ids=[c.stem for c in CYCLING])
+def test_every_cycle_agrees_between_one_and_two_ranks(case, tmp_path):
+    check_case(case, tmp_path)

@@ -180,6 +180,52 @@ def test_creep_tangent_matches_finite_differences(dt, stretch):
     assert np.max(np.abs(analytic - numeric)) < 2e-6 * np.max(np.abs(analytic))
 
 
+def diagonal_trial(strains):
+    """F = diag(exp e_tr), Fg = Cp⁻¹ = I: the trial principal log strains are e_tr."""
+    strains = np.asarray(strains, dtype=float)
+    n = len(strains)
+    F = np.zeros((n, 3, 3))
+    F[:, [0, 1, 2], [0, 1, 2]] = np.exp(strains)
+    identity = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+    return F, identity, identity.copy(), np.full(n, MU), np.full(n, LMBDA)
+
+
+# A stripping Li anode under stack pressure: 3–10 % compression, a trial
+# deviator some 10³ times the stress creep leaves (the first Newton iterate
+# of a load step), axisymmetric (two equal strains) and general.
+LARGE_TRIALS = [
+    [-0.0510988, -0.00112577, -0.00112577],
+    [-0.0987096, -0.00112577, -0.00112577],
+    [-0.0014521, -0.0014521, 0.0503563],
+    [-0.0612, 0.0081, -0.0213],
+]
+
+
+@pytest.mark.parametrize("dt", [1800.0, 3600.0, 0.0])
+def test_return_from_a_large_trial_deviator_satisfies_backward_euler(dt):
+    """Creep (or, at Δt = 0, the yield limit) removes all but ~1e-3 of a large trial deviator; the
+    return must still converge and satisfy e_tr − e = Δγ ν(e), ν = (3/2) s/q, isochoric, with
+    Δγ = Δt ε̇₀ (q/σ₀)^m (creep) or q = σ_y (Δt = 0)."""
+    from chemomech.physics.inelastic.creep import _flow
+    from chemomech.physics.inelastic.principal import NeoHookeanPrincipal
+
+    F, Fg, Cp, mu, lmbda = diagonal_trial(LARGE_TRIALS)
+    result, gamma = CreepReturn(LAW).update(F, Fg, Cp, mu, lmbda, dt)
+    assert np.isfinite(result.e).all() and result.active.all()
+    e_tr = np.sort(np.asarray(LARGE_TRIALS), axis=1)
+    e = np.sort(result.e, axis=1)  # trial_state orders the eigenvalues
+    q, _, nu, _ = _flow(NeoHookeanPrincipal(mu, lmbda), e)
+    q_tr, *_ = _flow(NeoHookeanPrincipal(mu, lmbda), e_tr)
+    assert np.all(q < 1e-2 * q_tr)
+    assert np.allclose(e.sum(axis=1), e_tr.sum(axis=1), rtol=0, atol=1e-13)
+    assert np.max(np.abs(e_tr - e - gamma[:, None] * nu)) < 1e-12
+    if dt > 0:
+        rate = LAW.reference_rate * (q / LAW.reference_stress) ** LAW.exponent
+        assert gamma == pytest.approx(dt * rate, rel=1e-8)
+    else:
+        assert q == pytest.approx(LAW.yield_stress, rel=1e-8)
+
+
 def test_solver_options_leave_no_trace():
     """A run's SNES options do not stay in PETSc's global database, where the next run with the
     same solver prefix would inherit them (a lagged preconditioner under LU: linear Newton)."""

@@ -317,7 +317,9 @@ def _kill_after(command: list[str], series: Path, step: int) -> None:
 
 
 @pytest.mark.serial
-@pytest.mark.parametrize(("ranks", "restart_ranks"), [(1, 2), (2, 1)])
+@pytest.mark.parametrize(
+    ("ranks", "restart_ranks"), [(1, 2), pytest.param(2, 1, marks=pytest.mark.long)]
+)
 def test_killed_run_restarts_on_another_rank_count(tmp_path, reference, ranks, restart_ranks):
     case = tmp_path / "case.yaml"
     case.write_text(CASE)

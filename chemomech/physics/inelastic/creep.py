@@ -6,9 +6,15 @@ elastic log strains e (see principal.py), with ν = (3/2) s / q:
     e = e_tr − Δγ ν(e),   Δγ = Δt ε̇₀ (q(e)/σ₀)^m        (backward Euler)
 
 solved for (e, ln Δγ) — the logarithm makes the power law linear and the
-Newton iteration insensitive to the exponent. A Hencky (small elastic
-strain) radial return, q = q_tr − 3μ Δγ, solved by bisection, gives the
-initial guess. Where the creep solution leaves q above the yield stress
+Newton iteration insensitive to the exponent. The initial guess is the
+return along the trial deviator's direction n̂ = dev e_tr / |dev e_tr| with
+the true elastic law: e(a) = (tr e_tr / 3) 1 + a n̂, reached from e_tr
+after Δγ(a) = (|dev e_tr| − a) / (ν(e(a))·n̂), with a found by bisection
+on ln a (exact where two trial strains are equal, as in axisymmetry). A
+fast creep (or a yield stress far below q_tr) removes all but a tiny part
+of the trial deviator, so a guess from a linearised (Hencky) law can land
+past q = 0, where the flow direction flips and Newton cannot recover.
+Where the creep solution leaves q above the yield stress
 σ_y, the step is a rate-independent return to q = σ_y instead:
 
     e = e_tr − Δγ ν(e),   q(e) = σ_y.
@@ -33,6 +39,12 @@ from chemomech.physics.inelastic.principal import (
 TOLERANCE = 1.0e-14
 """On the elastic log strains (absolute): machine precision near e = 0."""
 BISECTIONS = 45
+RAY_DEPTH = 30.0
+"""The radial guess searches q/q_tr down to e⁻³⁰ ≈ 1e-13."""
+ROUNDING_FLOOR = 1.0e-10
+"""A local residual (strain, and ln Δγ) this small that Newton cannot reduce
+is rounding: when creep leaves a deviator a far below the hydrostatic
+strain, ν = (3/2) s/q carries a relative error ε |e| / a."""
 YIELD_TOLERANCE = 1.0e-10
 """q ≤ (1 + tol) σ_y counts as elastic: a state left at the yield stress stays elastic."""
 
@@ -53,16 +65,34 @@ class CreepReturn:
     def __init__(self, law):
         self.law = law
 
-    def _hencky_creep_stress(self, q_tr, mu, dt):
-        """Root q of q_tr − q = 3μ Δt ε̇₀ (q/σ₀)^m by bisection on ln q."""
-        law = self.law
-        lo, hi = np.log(q_tr) - 80.0, np.log(q_tr)
-        c = np.log(3 * mu * dt * law.reference_rate) - law.exponent * np.log(law.reference_stress)
+    @staticmethod
+    def _radial_return(elastic, e_tr, excess):
+        """Initial guess (e, Δγ) on the ray e(a) = (tr e_tr / 3) 1 + a n̂.
+
+        ``excess(q, gamma)`` is a function of the state at e(a) that
+        decreases in a and vanishes at the solution; a is bracketed in
+        (|dev e_tr| e⁻³⁰, |dev e_tr|) and bisected on ln a. Below a ≈ 1e-16
+        |tr e_tr| the deviator is lost to rounding (q = 0, NaN): such a
+        counts as too small.
+        """
+        mean = e_tr.mean(axis=1, keepdims=True)
+        size = np.linalg.norm(e_tr - mean, axis=1)
+        direction = (e_tr - mean) / size[:, None]
+
+        def state(log_a):
+            a = np.exp(log_a)
+            e = mean + a[:, None] * direction
+            q, _, nu, _ = _flow(elastic, e)
+            return e, q, (size - a) / np.einsum("ni,ni->n", nu, direction)
+
+        lo, hi = np.log(size) - RAY_DEPTH, np.log(size)
         for _ in range(BISECTIONS):
             mid = 0.5 * (lo + hi)
-            excess = np.log(np.maximum(q_tr - np.exp(mid), 1e-300)) - c - law.exponent * mid
-            lo, hi = np.where(excess > 0, mid, lo), np.where(excess > 0, hi, mid)
-        return np.exp(0.5 * (lo + hi))
+            _, q, gamma = state(mid)
+            above = ~(excess(q, gamma) <= 0)  # NaN: q lost to rounding, a too small
+            lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+        e, _, gamma = state(0.5 * (lo + hi))
+        return e, gamma
 
     def _solve(self, elastic, e_tr, y0, dt):
         """Newton on (e, ln Δγ) for creep (dt > 0) or (e, Δγ) for the yield limit (dt None).
@@ -93,7 +123,9 @@ class CreepReturn:
         def weights(y):  # the change of e that an update of ln Δγ makes
             return np.concatenate([np.ones((len(y), 3)), np.exp(y[:, 3:])], axis=1)
 
-        y, converged, dR = newton(system, y0, tolerance=TOLERANCE, weights=weights if creep else None)
+        y, converged, dR = newton(
+            system, y0, tolerance=TOLERANCE, weights=weights if creep else None, floor=ROUNDING_FLOOR
+        )
         y[~converged] = np.nan
         dR_dtrial = np.zeros((len(y), 4, 3))
         dR_dtrial[:, :3, :] = -np.eye(3)
@@ -104,21 +136,26 @@ class CreepReturn:
         law = self.law
         elastic = NeoHookeanPrincipal(mu, lmbda)
         e_tr, directions = trial_state(F, Fg, Cp_inv)
-        q_tr, _, nu_tr, _ = _flow(elastic, e_tr)
+        q_tr, *_ = _flow(elastic, e_tr)
         n = len(e_tr)
         e, gamma, D = e_tr.copy(), np.zeros(n), np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
         if dt > 0:
             idx = np.flatnonzero(q_tr > 0)
-            q = self._hencky_creep_stress(q_tr[idx], elastic.mu[idx], dt)
-            guess = (q_tr[idx] - q) / (3 * elastic.mu[idx])
-            idx, guess = idx[guess > 0], guess[guess > 0]
-            y0 = np.concatenate([e_tr[idx] - guess[:, None] * nu_tr[idx], np.log(guess)[:, None]], axis=1)
+            rate = dt * law.reference_rate
+
+            def creep_excess(q, gamma):  # ln Δγ(a) − ln(Δt ε̇(q(a))): decreasing in a
+                return np.log(gamma) - np.log(rate) - law.exponent * np.log(q / law.reference_stress)
+
+            e0, gamma0 = self._radial_return(elastic.subset(idx), e_tr[idx], creep_excess)
+            y0 = np.concatenate([e0, np.log(gamma0)[:, None]], axis=1)
             e[idx], gamma[idx], D[idx] = self._solve(elastic.subset(idx), e_tr[idx], y0, dt)
         if law.yield_stress is not None:
             q_now, *_ = _flow(elastic, e)
             idx = np.flatnonzero(q_now > (1 + YIELD_TOLERANCE) * law.yield_stress)
-            guess = (q_tr[idx] - law.yield_stress) / (3 * elastic.mu[idx])
-            y0 = np.concatenate([e_tr[idx] - guess[:, None] * nu_tr[idx], guess[:, None]], axis=1)
+            e0, gamma0 = self._radial_return(
+                elastic.subset(idx), e_tr[idx], lambda q, gamma: law.yield_stress - q
+            )
+            y0 = np.concatenate([e0, gamma0[:, None]], axis=1)
             e[idx], gamma[idx], D[idx] = self._solve(elastic.subset(idx), e_tr[idx], y0, None)
         Cp_inv_new = inverse_plastic_metric(F, Fg, e, directions)
         return ReturnResult(Cp_inv_new, gamma > 0, e, D), gamma

@@ -90,15 +90,20 @@ def invariants(sigma: np.ndarray, dsigma: np.ndarray):
     return p, s, q, dp, ds, dq
 
 
-def newton(system, y: np.ndarray, *, tolerance: float, weights=None, max_iterations: int = 60, max_halvings: int = 40):
+def newton(
+    system, y: np.ndarray, *, tolerance: float, weights=None, floor: float = 0.0, max_iterations: int = 60,
+    max_halvings: int = 40,
+):
     """Solve R(y) = 0 point by point (y: (n, k)) by Newton with backtracking.
 
     ``system(y, index)`` returns R (m, k) and dR/dy (m, k, k) for the points
     ``index``, or NaN where y is outside the model's domain. A point has
     converged when its Newton update, scaled by ``weights(y)`` (m, k; default
     1), is below ``tolerance`` (∞-norm); the update is still applied, so the
-    result carries one extra iteration. Returns y, the mask of converged
-    points and dR/dy at the returned y.
+    result carries one extra iteration. A point whose line search finds
+    no decrease while ‖R‖ ≤ ``floor`` has reached the rounding level of its
+    residual and has converged too. Returns y, the mask of converged points
+    and dR/dy at the returned y.
     """
     y = y.copy()
     n = y.shape[0]
@@ -130,7 +135,9 @@ def newton(system, y: np.ndarray, *, tolerance: float, weights=None, max_iterati
                 break
             factor[pending] *= 0.5
         converged[todo[small]] = True
-        norm[todo[pending]] = np.nan  # line search failed: the point stops, unconverged
+        stalled = todo[pending]
+        converged[stalled[norm[stalled] <= floor]] = True
+        norm[stalled[norm[stalled] > floor]] = np.nan  # line search failed: the point stops, unconverged
     return y, converged, dR
 
 
