@@ -66,6 +66,7 @@ def _series(path: Path) -> dict[str, list[float]]:
 
 @pytest.fixture(scope="module")
 def image():
+    subprocess.run(["buildah", "rmi", IMAGE], capture_output=True)  # left by an interrupted run
     start = time.perf_counter()
     _run([str(ROOT / "containers" / "build.sh"), IMAGE], cwd=ROOT, timeout=3600)
     built = time.perf_counter() - start

@@ -34,10 +34,11 @@ _HYBRID_NOTE = """\
 # The image's MPICH talks to srun's PMI-2 server. To use this cluster's
 # MPICH-ABI-compatible MPI (Cray MPICH, Intel MPI, MVAPICH) and its network
 # instead, bind it into the container and load it first, for example:
-#   export APPTAINER_BIND=/opt/cray,/usr/lib64
-#   export APPTAINERENV_LD_PRELOAD=/path/to/libmpi.so.12:/path/to/libmpifort.so.12
-#   export APPTAINERENV_LD_LIBRARY_PATH=/path/to/mpi/lib:/path/to/its/dependencies
-# (containers/README.md, "Hybrid model").
+#   export APPTAINER_BIND=/opt/mpi,/usr/lib64/libfabric.so.1:/opt/host-libs/libfabric.so.1
+#   export APPTAINERENV_LD_PRELOAD=/opt/mpi/lib/libmpi.so.12:/opt/mpi/lib/libmpifort.so.12
+#   export APPTAINERENV_LD_LIBRARY_PATH=/opt/mpi/lib:/opt/host-libs
+# binding its dependencies one by one, never the host's /usr/lib64 or /lib64
+# (they hold the host's C library). See containers/README.md, "Hybrid model".
 """
 
 _BODY = """
