@@ -10,8 +10,9 @@ STAMP  := $(VENV)/.installed
 NP     ?= 2
 CASE   ?= cases/pellet_S_LTO_gap.yaml
 OUT    ?= results/$(basename $(notdir $(CASE)))
+IMAGE  ?= localhost/chemomech:latest
 
-.PHONY: venv run test test-serial test-mpi test-long benchmark clean
+.PHONY: venv run test test-serial test-mpi test-long benchmark container container-wheels test-container clean
 
 venv: $(STAMP)
 
@@ -35,7 +36,7 @@ test-serial: venv
 # A rank that dies while the other waits in a collective call would hang:
 # the MPI pass is bounded in time.
 test-mpi: venv
-	timeout 1800 $(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m "not serial" \
+	timeout 1800 $(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q -m "not serial and not container" \
 		|| { cat "$${TMPDIR:-/tmp}/chemomech-pytest-rank1.log"; exit 1; }
 
 ## Tests of over a minute each (marked long: every cycle of the cell cases),
@@ -46,6 +47,22 @@ test-long: venv
 	timeout 3600 $(BIN)/mpiexec -n 2 $(BIN)/python -m pytest -q --long -m "long and not serial"; \
 		status=$$?; [ $$status = 0 ] || [ $$status = 5 ] \
 		|| { cat "$${TMPDIR:-/tmp}/chemomech-pytest-rank1.log"; exit 1; }
+
+## The container image (containers/Containerfile) with buildah, no Docker
+## engine or registry needed; see containers/README.md
+container: venv
+	containers/build.sh $(IMAGE)
+
+## The wheels for an offline image build, in containers/wheels
+container-wheels: venv
+	containers/build.sh --wheels-only
+
+## Build the image and run the default case in it on 2 ranks (opt-in: minutes;
+## installs buildah and debootstrap with apt-get where they are missing)
+test-container: venv
+	command -v buildah >/dev/null && command -v debootstrap >/dev/null \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah debootstrap; }
+	$(BIN)/python -m pytest -q -rP -m container tests/test_container.py
 
 benchmark: venv
 	$(BIN)/python benchmarks/stack_scaling.py $(BENCH_ARGS)

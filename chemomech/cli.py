@@ -1,4 +1,4 @@
-"""Command line: ``chemomech run|check|plot|sweep|schema|materials``.
+"""Command line: ``chemomech run|check|plot|sweep|slurm|schema|materials``.
 
 Exit codes: 0 success, 1 solver failure (or an unexpected error in serial),
 2 invalid case or usage. Under ``mpiexec`` every rank validates the case and
@@ -153,6 +153,12 @@ def _sweep(args: argparse.Namespace) -> int:
     return sweep(args)
 
 
+def _slurm(args: argparse.Namespace) -> int:
+    from chemomech.jobs.command import slurm
+
+    return slurm(args)
+
+
 def _positive(text: str) -> int:
     value = int(text) if text.strip().isdigit() else 0
     if value < 1:
@@ -243,6 +249,36 @@ def _parser() -> argparse.ArgumentParser:
         "--collect", type=Path, metavar="SWEEP_OUT", help="rebuild summary.csv and figures from the runs' files"
     )
     sweep.set_defaults(command=_sweep)
+
+    slurm = commands.add_parser(
+        "slurm",
+        parents=[overrides],
+        help="write a SLURM job script that runs a case (here or in a container image)",
+        description=(
+            "Validate CASE and write a SLURM job script that runs it on NODES x RANKS_PER_NODE MPI ranks into "
+            "OUTDIR: with this installation (srun), or with --container in an Apptainer image, one container per "
+            "rank started by srun (--mpi hybrid, the host's MPI) or mpiexec inside one container (--mpi image, one "
+            "node). The job has a private form-compiler cache and is requeued after a node failure; a requeued job "
+            "continues from the last checkpoint in OUTDIR."
+        ),
+    )
+    slurm.add_argument("case", type=Path, metavar="CASE")
+    slurm.add_argument("--nodes", type=_positive, default=1, metavar="N", help="nodes (default 1)")
+    slurm.add_argument(
+        "--ranks-per-node", type=_positive, required=True, metavar="M", help="MPI ranks per node"
+    )
+    slurm.add_argument("--container", metavar="IMAGE", help="Apptainer image (.sif file or docker://...)")
+    slurm.add_argument(
+        "--mpi",
+        choices=("hybrid", "image"),
+        help="with --container: hybrid, srun starts a container per rank (default); image, mpiexec in the container",
+    )
+    slurm.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
+    slurm.add_argument("--script", type=Path, metavar="PATH", help="default: OUTDIR/job.slurm")
+    slurm.add_argument("--time", default="01:00:00", metavar="HH:MM:SS", help="time limit (default 01:00:00)")
+    slurm.add_argument("--partition", help="SLURM partition")
+    slurm.add_argument("--account", help="SLURM account")
+    slurm.set_defaults(command=_slurm)
 
     commands.add_parser("schema", help="print the JSON Schema of case files").set_defaults(command=_schema)
 

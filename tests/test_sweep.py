@@ -5,11 +5,11 @@ import csv
 import io
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+import fake_slurm
 import matplotlib.image
 import pytest
 
@@ -370,16 +370,11 @@ def test_slurm_script(tmp_path):
     for line in ("#SBATCH --array=0-3", "#SBATCH --ntasks=4", "#SBATCH --time=00:20:00", "#SBATCH --account=acme"):
         assert f"\n{line}\n" in text
     assert "--partition" not in text
-    assert 'srun "$python" -m chemomech run "$case" "${settings[@]}" -o "$run" --quiet' in text
+    assert 'srun --mpi=pmi2 "$python" -m chemomech run "$case" "${settings[@]}" -o "$run" --quiet' in text
     assert "export XDG_CACHE_HOME=" in text
 
     # Array task 2 with an srun that just runs its command: the run is row 2 of runs.tsv.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "srun").write_text('#!/bin/sh\nexec "$@"\n')
-    (bin_dir / "srun").chmod(0o755)
-    env = os.environ | {
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+    env = fake_slurm.install(tmp_path / "bin", MPIEXEC.parent) | {
         "SLURM_ARRAY_JOB_ID": "77",
         "SLURM_ARRAY_TASK_ID": "2",
         "TMPDIR": str(tmp_path),
