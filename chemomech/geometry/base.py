@@ -13,7 +13,6 @@ KINDS = {"plane_strain": 2, "axisymmetric": 2, "3d": 3}
 """Domain kind -> geometric (and topological) dimension."""
 
 
-
 @dataclass(frozen=True)
 class Blueprint:
     """What a builder knows before meshing, identically on every rank.
@@ -22,6 +21,8 @@ class Blueprint:
     the geometry in model units (1 model unit = ``scale`` metres), the
     physical groups named ``regions`` (cells, tagged 1, 2, ... in order) and
     ``boundaries`` (facets, likewise), and the element-size field.
+    ``rollers`` maps boundary names to the displacement components held at
+    zero there (frictionless supports and symmetry planes).
     """
 
     kind: str
@@ -32,6 +33,7 @@ class Blueprint:
     height: float
     layer_bounds: dict[str, tuple[float, float]]
     draw: Callable[[], None]
+    rollers: dict[str, tuple[int, ...]]
 
     @property
     def gdim(self) -> int:

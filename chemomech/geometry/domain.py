@@ -21,7 +21,9 @@ class Domain:
     an axisymmetric section or a quarter of it) or pi b^2 for an inclusion;
     ``height`` is the stack height, or the outer radius b of an inclusion.
     ``layer_bounds`` maps each stack layer to (z_bottom, z_top); it is empty
-    for an inclusion. Lengths in metres. In parallel, cells are ghosted across
+    for an inclusion. ``rollers`` maps boundary names to the displacement
+    components held at zero there (supports and symmetry planes; the
+    fixture adds the top plunger). Lengths in metres. In parallel, cells are ghosted across
     shared facets, so interior-facet integrals (``dS``) over interfaces work.
     """
 
@@ -34,6 +36,7 @@ class Domain:
     loaded_area: float
     height: float
     layer_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    rollers: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> Domain:
@@ -78,6 +81,7 @@ def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = No
         loaded_area=blueprint.loaded_area,
         height=blueprint.height,
         layer_bounds=dict(blueprint.layer_bounds),
+        rollers=dict(blueprint.rollers),
     )
 
 

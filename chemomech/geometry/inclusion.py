@@ -48,7 +48,18 @@ def blueprint(geometry) -> Blueprint:
         height=b,
         layer_bounds={},
         draw=partial(_draw, geometry, gdim, b),
+        rollers=_rollers(gdim, geometry.outer_boundary),
     )
+
+
+def _rollers(gdim: int, outer_boundary: str) -> dict[str, tuple[int, ...]]:
+    """Symmetry planes hold their normal component; a ``fixed`` outer surface holds all."""
+    held = {"symmetry_x": (0,), "symmetry_z": (gdim - 1,)}
+    if gdim == 3:
+        held["symmetry_y"] = (1,)
+    if outer_boundary == "fixed":
+        held["outer"] = tuple(range(gdim))
+    return held
 
 
 def _draw(geometry, gdim: int, scale: float) -> None:

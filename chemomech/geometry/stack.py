@@ -95,7 +95,23 @@ def blueprint(geometry) -> Blueprint:
         height=max(top for _, top in bounds.values()),
         layer_bounds=bounds,
         draw=partial(_draw_extruded if gdim == 3 else _draw, geometry, gdim, radius, tuple(names), boundaries),
+        rollers=rollers(gdim, geometry.lateral),
     )
+
+
+def rollers(gdim: int, lateral: str) -> dict[str, tuple[int, ...]]:
+    """Held displacement components: the bottom plunger u_z = 0, the symmetry
+    planes (u_x = 0 on x = 0, the axis in axisymmetry; u_y = 0 on y = 0 in 3D)
+    and, for a ``die_wall``, the wall's horizontal components. The 3D wall is
+    a polygon of vertical facets: holding both horizontal components of its
+    nodes makes u·n = 0 on both facets a node joins (tangential sliding along
+    the wall is not modelled; it vanishes for axisymmetric loading)."""
+    held = {"bottom": (gdim - 1,), "symmetry_x": (0,)}
+    if gdim == 3:
+        held["symmetry_y"] = (1,)
+    if lateral == "die_wall":
+        held["lateral"] = (0, 1) if gdim == 3 else (0,)
+    return held
 
 
 def _draw(geometry, gdim: int, scale: float, regions: tuple[str, ...], boundaries: tuple[str, ...]) -> None:

@@ -2,14 +2,10 @@
 
 Stack (physics.md section 6), stack axis z = last coordinate:
 
-* bottom plunger: u_z = 0 on ``bottom``; symmetry planes: u_x = 0 on
-  ``symmetry_x`` (the axis in axisymmetry), u_y = 0 on ``symmetry_y`` (3D);
-* lateral ``die_wall``: u_r = 0 with the wall frictionless axially — a
-  Dirichlet condition u_x = 0 on the straight wall of 2D models; in 3D the
-  extruded mesh makes the wall a polygon of vertical facets, and every wall
-  node has its horizontal displacement held (u_x = u_y = 0), which is u·n = 0
-  on both facets a node joins (tangential sliding along the wall is not
-  modelled; it vanishes for axisymmetric loading); ``free``: traction free;
+* supports: the domain's ``rollers`` (boundary -> held displacement
+  components): for a stack the bottom plunger u_z = 0, the symmetry planes
+  and a frictionless die wall (see chemomech.geometry.stack.rollers); for a
+  box RVE rollers on the bottom and side faces;
 * top plunger, as a load on the reference top face (dead load, force/area):
   preload p = f·P0 ramped over the preload steps, then
   ``pressure``  t_z = −p,
@@ -30,10 +26,19 @@ import ufl
 from chemomech.dolfinx_compat import MPI, dolfinx
 
 
+def held_components(model) -> list:
+    """Homogeneous Dirichlet conditions of the domain's rollers (boundary -> components)."""
+    return [
+        model.fixed_component(boundary, component)
+        for boundary, components in model.domain.rollers.items()
+        for component in components
+    ]
+
+
 class StackFixture:
     """Bottom, lateral and symmetry supports plus the top-plunger load."""
 
-    def __init__(self, model, spec, lateral: str):
+    def __init__(self, model, spec):
         self.model = model
         self.spec = spec
         mesh = model.domain.mesh
@@ -44,21 +49,11 @@ class StackFixture:
         top = model.ds(model.domain.boundaries["top"])
         traction = ufl.max_value(self.pressure + self.stiffness_per_area * (u[z] - self.u_ref[z]), 0.0)
         self.residual = model.internal_residual + traction * v[z] * model.weight * top
-        self.fixed_bcs = self._supports(lateral)
+        self.fixed_bcs = held_components(model)
         self._gap_bc = self._top_gap_bc() if spec.type == "gap" else None
         self.lifted = False  # the gap plunger has lost contact
         self._lifted_committed = False
         self._load_cell = None
-
-    def _supports(self, lateral: str):
-        model = self.model
-        bcs = [model.fixed_component("bottom", model.axial), model.fixed_component("symmetry_x", 0)]
-        if model.kind == "3d":
-            bcs.append(model.fixed_component("symmetry_y", 1))
-        if lateral == "die_wall":
-            horizontal = (0, 1) if model.kind == "3d" else (0,)
-            bcs += [model.fixed_component("lateral", i) for i in horizontal]
-        return bcs
 
     def _top_gap_bc(self):
         model = self.model
@@ -140,17 +135,12 @@ class StackFixture:
 
 
 class InclusionSupport:
-    """Symmetry planes of the quarter/octant model; outer surface free or fixed."""
+    """Symmetry planes of the quarter/octant model; outer surface free or fixed (the domain's rollers)."""
 
-    def __init__(self, model, outer_boundary: str):
+    def __init__(self, model):
         self.model = model
         self.residual = model.internal_residual
-        bcs = [model.fixed_component("symmetry_x", 0), model.fixed_component("symmetry_z", model.axial)]
-        if model.kind == "3d":
-            bcs.append(model.fixed_component("symmetry_y", 1))
-        if outer_boundary == "fixed":
-            bcs += [model.fixed_component("outer", i) for i in range(model.gdim)]
-        self.fixed_bcs = bcs
+        self.fixed_bcs = held_components(model)
 
     lifted = False  # no plunger
 

@@ -113,11 +113,11 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         formulation=case.mechanics.formulation,
     )
     if case.geometry.type == "stack":
-        support = StackFixture(model, case.fixture, case.geometry.lateral)
+        support = StackFixture(model, case.fixture)
         sensors = (LoadCell(model), Dilatometer(model))
         support.attach_load_cell(sensors[0])
     else:
-        support = InclusionSupport(model, case.geometry.outer_boundary)
+        support = InclusionSupport(model)
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
     stepper = Stepper(model, fields, support, case.solver, initial)
