@@ -49,6 +49,7 @@ class Inclusion:
     outer_radius: float = 15e-6
     mesh_size: float | None = 1e-6
     interface_mesh_size: float | None = None
+    outer_boundary: str = "free"
     type: str = "inclusion"
 
 

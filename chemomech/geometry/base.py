@@ -22,7 +22,9 @@ class Blueprint:
     physical groups named ``regions`` (cells, tagged 1, 2, ... in order) and
     ``boundaries`` (facets, likewise), and the element-size field.
     ``rollers`` maps boundary names to the displacement components held at
-    zero there (frictionless supports and symmetry planes).
+    zero there (frictionless supports and symmetry planes). ``analyse``, if
+    given, runs on the meshing rank after meshing and returns a JSON-ready
+    dict describing the meshed geometry (microstructure metrics).
     """
 
     kind: str
@@ -34,6 +36,7 @@ class Blueprint:
     layer_bounds: dict[str, tuple[float, float]]
     draw: Callable[[], None]
     rollers: dict[str, tuple[int, ...]]
+    analyse: Callable[[], dict] | None = None
 
     @property
     def gdim(self) -> int:

@@ -23,7 +23,9 @@ class Domain:
     ``layer_bounds`` maps each stack layer to (z_bottom, z_top); it is empty
     for an inclusion. ``rollers`` maps boundary names to the displacement
     components held at zero there (supports and symmetry planes; the
-    fixture adds the top plunger). Lengths in metres. In parallel, cells are ghosted across
+    fixture adds the top plunger). ``metrics`` is what the blueprint's
+    ``analyse`` found on the meshing rank (the same on every rank; empty
+    without one). Lengths in metres. In parallel, cells are ghosted across
     shared facets, so interior-facet integrals (``dS``) over interfaces work.
     """
 
@@ -37,6 +39,7 @@ class Domain:
     height: float
     layer_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     rollers: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
 
 
 def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> Domain:
@@ -62,8 +65,8 @@ def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = No
     root = comm.rank == 0
     session = gmsh_model.gmsh_session(f"chemomech-{blueprint.kind}") if root else contextlib.nullcontext()
     with session:
-        error = _mesh_on_root(blueprint, mesh_file) if root else None
-        error = comm.bcast(error, root=0)
+        error, metrics = _mesh_on_root(blueprint, mesh_file) if root else (None, None)
+        error, metrics = comm.bcast((error, metrics), root=0)
         if error is not None:
             raise GeometryError(f"meshing the {blueprint.kind} geometry failed: {error}")
         data = dolfinx.io.gmsh.model_to_mesh(
@@ -82,20 +85,22 @@ def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = No
         height=blueprint.height,
         layer_bounds=dict(blueprint.layer_bounds),
         rollers=dict(blueprint.rollers),
+        metrics=metrics,
     )
 
 
-def _mesh_on_root(blueprint: Blueprint, mesh_file: Path | None) -> str | None:
-    """Draw, mesh and optionally save; return the error message, or None."""
+def _mesh_on_root(blueprint: Blueprint, mesh_file: Path | None) -> tuple[str | None, dict]:
+    """Draw, mesh, analyse and optionally save; return (the error message or None, the metrics)."""
     try:
         blueprint.draw()
         gmsh_model.generate(blueprint.gdim)
+        metrics = blueprint.analyse() if blueprint.analyse is not None else {}
         if mesh_file is not None:
             Path(mesh_file).parent.mkdir(parents=True, exist_ok=True)
             gmsh_model.write(mesh_file, blueprint.scale)
     except Exception as exc:  # any failure must reach every rank, not hang them
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        return f"{type(exc).__name__}: {exc}", {}
+    return None, metrics
 
 
 def _partitioner(comm: MPI.Comm):
@@ -106,9 +111,12 @@ def _partitioner(comm: MPI.Comm):
 
 
 def _named(groups: dict, dim: int, expected: tuple[str, ...]) -> dict[str, int]:
-    """Tag value of each expected physical group of dimension ``dim``."""
+    """Tag value of each physical group of dimension ``dim``: the expected ones
+    first (all must exist), then any others the drawing made (interfaces that
+    depend on the data, such as those of a particle packing or an image)."""
     found = {name: int(group.tag) for name, group in groups.items() if group.dim == dim}
     missing = [name for name in expected if name not in found]
     if missing:  # physical groups are broadcast: every rank agrees
         raise GeometryError(f"the mesh lacks the physical groups {missing}")
-    return {name: found[name] for name in expected}
+    extra = sorted((tag, name) for name, tag in found.items() if name not in expected)
+    return {name: found[name] for name in expected} | {name: tag for tag, name in extra}
