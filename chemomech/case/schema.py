@@ -108,6 +108,8 @@ class StackGeometry(_Model):
     """A pellet cell: layers stacked in a die."""
 
     type: Literal["stack"]
+    has_plunger: ClassVar[bool] = True
+    """A top plunger loads the domain: the case needs a fixture."""
     dimension: Dimension
     diameter: Length
     lateral: Literal["die_wall", "free"] = "die_wall"
@@ -140,6 +142,7 @@ class InclusionGeometry(_Model):
     """A misfitting sphere or cylinder in a concentric shell."""
 
     type: Literal["inclusion"]
+    has_plunger: ClassVar[bool] = False
     dimension: Dimension
     inclusion_radius: Length
     outer_radius: Length
@@ -644,7 +647,7 @@ class Case(_Model):
     mechanics: Mechanics = Field(default_factory=Mechanics)
     lithiation: Lithiation = Field(default_factory=Lithiation)
     fixture: Fixture | None = None
-    """Required for stack geometries, not allowed otherwise."""
+    """Required for geometries with a top plunger (stack, rve, voxel, mesh), not allowed otherwise."""
     sensors: list[FibreBraggGratingSpec] = []
     """Fibre Bragg gratings; stacks always carry a load cell and a dilatometer."""
     outputs: Outputs = Field(default_factory=Outputs)
@@ -653,10 +656,10 @@ class Case(_Model):
     @model_validator(mode="after")
     def _cross_checks(self) -> Case:
         problems: list[tuple[Loc, str]] = []
-        if self.geometry.type == "stack" and self.fixture is None:
-            problems.append((("fixture",), "required field is missing (stack geometries need a fixture)"))
-        if self.geometry.type != "stack" and self.fixture is not None:
-            problems.append((("fixture",), f"only for stack geometries, not {self.geometry.type!r}"))
+        if self.geometry.has_plunger and self.fixture is None:
+            problems.append((("fixture",), f"required field is missing ({self.geometry.type} geometries need a fixture)"))
+        if not self.geometry.has_plunger and self.fixture is not None:
+            problems.append((("fixture",), f"only for geometries with a plunger, not {self.geometry.type!r}"))
         known = [*self.materials, *(n for n in _builtin_names() if n not in self.materials)]
         for loc, name in self.geometry.material_fields().items():
             if name not in known:

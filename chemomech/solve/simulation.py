@@ -112,7 +112,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         quadrature_degree=case.solver.quadrature_degree,
         formulation=case.mechanics.formulation,
     )
-    if case.geometry.type == "stack":
+    if case.geometry.has_plunger:
         support = StackFixture(model, case.fixture)
         sensors = (LoadCell(model), Dilatometer(model))
         support.attach_load_cell(sensors[0])
