@@ -36,8 +36,10 @@ def summary(case: Case) -> str:
     geometry = case.geometry
     if geometry.type == "stack":
         shape = f"stack of {len(geometry.layers)} layers ({', '.join(geometry.regions())})"
-    else:
+    elif geometry.type == "inclusion":
         shape = "inclusion in a matrix"
+    else:
+        shape = f"{geometry.type} of {', '.join(geometry.regions())}"
     steps = len(case.lithiation.protocol)
     fixture = f", {case.fixture.type} fixture" if case.fixture else ""
     return (

@@ -4,7 +4,8 @@ Small eigenstrain ε* in the inclusion (radius a) of a free shell (radius b):
 the inclusion is uniformly hydrostatic at −p with
 p = 12 K_i G_m ε* (1 − f) / [3K_i + 4G_m(1 − f) + 4 G_m f K_i / K_m],
 f = a³/b³. The interface pressure is read as minus the inclusion's mean
-hydrostatic stress and must converge under mesh refinement.
+hydrostatic stress and must converge under mesh refinement; the interface
+normal-traction output must converge to −p.
 """
 
 import itertools
@@ -12,6 +13,8 @@ import math
 
 from closed_forms import lame, shell_interface_pressure
 from simulate import simulate
+
+from chemomech.output.interfaces import InterfaceTractions
 
 A, B = 5e-6, 15e-6
 EPS = 1e-3
@@ -63,3 +66,22 @@ def test_interface_pressure_converges_3d():
     errors = [interface_pressure_error("3d", A / n) for n in (2, 4, 8)]
     assert errors[-1] < 0.03
     assert errors[0] > errors[1] > errors[2]
+
+
+def interface_traction_error(interface_size: float) -> float:
+    """Relative error of the mean normal traction on the particle/matrix interface (chemomech.output.interfaces)."""
+    text = inclusion_case("axisymmetric", A / 4).replace(
+        "outer_radius:", f"interface_mesh_size: {interface_size * 1e6} um\n  outer_radius:"
+    )
+    sim, _ = simulate(text)
+    traction = InterfaceTractions(sim.model, sim.stresses).statistics()["interface"]
+    assert traction["tensile_area_fraction"] == 0.0  # a swelling particle presses on its matrix everywhere
+    return abs(traction["normal_traction_mean"] / -exact_pressure() - 1)
+
+
+def test_interface_normal_traction_converges_to_the_shell_pressure():
+    """The cell-mean facet estimate n·σ̄n is first-order accurate: errors halve with the interface element size."""
+    errors = [interface_traction_error(A / n) for n in (32, 64, 128)]
+    assert errors[-1] < 0.02, errors
+    orders = [math.log2(coarse / fine) for coarse, fine in itertools.pairwise(errors)]
+    assert min(orders) > 0.8, orders

@@ -19,6 +19,7 @@ from chemomech.case.units import (
     Coordinate,
     CRate,
     Density,
+    Gap,
     InversePressure,
     Length,
     Modulus,
@@ -168,6 +169,116 @@ class InclusionGeometry(_Model):
     def material_fields(self) -> dict[Loc, str]:
         """Field (relative to the geometry) -> material name, for cross-checks."""
         return {("inclusion_material",): self.inclusion_material, ("matrix_material",): self.matrix_material}
+
+
+class ParticlePhase(_Model):
+    """Spherical (3D) or circular (plane strain) particles of one phase of a generated RVE."""
+
+    name: str
+    """Region name (an identifier), used for tags and outputs."""
+    material: str | None = None
+    """A material of the case file or a built-in material; not for a void phase."""
+    void: bool = False
+    """Pores: cut out of the matrix and not meshed."""
+    volume_fraction: float = Field(gt=0, lt=1)
+    """Target fraction of the box volume."""
+    radius: Length
+    """Mean particle radius."""
+    radius_spread: float = Field(0.0, ge=0, le=1)
+    """Relative standard deviation of the radius (lognormal); 0: all equal."""
+    radii: list[Length] | None = None
+    """Explicit radii, used in turn instead of the distribution."""
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, name: str) -> str:
+        if not name.isidentifier():
+            raise value_error("an identifier like 'active'", repr(name))
+        return name
+
+    @model_validator(mode="after")
+    def _material_or_void(self) -> ParticlePhase:
+        if self.void and self.material is not None:
+            _report([(("material",), "a void phase has no material")])
+        if not self.void and self.material is None:
+            _report([(("material",), "required field is missing (or set void: true for pores)")])
+        return self
+
+
+class RVEMatrix(_Model):
+    """The phase that fills the box around the particles."""
+
+    name: str = "electrolyte"
+    material: str
+
+
+class RVEGeometry(_Model):
+    """A box filled with randomly packed particles in a matrix (chemomech.geometry.rve)."""
+
+    type: Literal["rve"]
+    has_plunger: ClassVar[bool] = True
+    dimension: Literal["plane_strain", "3d"]
+    size: list[Length] = Field(min_length=2, max_length=3)
+    """Box lengths (x, z) in plane strain, (x, y, z) in 3D; z is the stack axis."""
+    matrix: RVEMatrix
+    particles: list[ParticlePhase] = Field(min_length=1)
+    seed: int = 0
+    """Seed of the random packing: the same seed gives the same microstructure."""
+    min_gap: Gap = 0.0
+    """Smallest distance between particle surfaces (and from faces they do not cross)."""
+    boundary: Literal["wall", "cut"] = "wall"
+    """wall: particles inside the box; cut: particles may be cut by its faces."""
+    mesh_size: Length | None = None
+    """Element size away from interfaces (default: the smallest mean radius)."""
+    interface_mesh_size: Length | None = None
+    """Element size on the particle surfaces (default: a fifth of the smallest mean radius)."""
+    triple_phase: list[str] | None = Field(None, min_length=3, max_length=3)
+    """Active, electrolyte and electronic-conductor regions whose common edges form the
+    triple-phase boundary reported in microstructure.json."""
+    save_mesh: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RVEGeometry:
+        problems: list[tuple[Loc, str]] = []
+        gdim = 3 if self.dimension == "3d" else 2
+        if len(self.size) != gdim:
+            problems.append((("size",), f"expected {gdim} lengths for dimension {self.dimension}, got {len(self.size)}"))
+        first = {self.matrix.name: ("matrix", "name")}
+        for i, phase in enumerate(self.particles):
+            other = first.setdefault(phase.name, ("particles", i, "name"))
+            if other != ("particles", i, "name"):
+                where = ".".join(map(str, other))
+                problems.append((("particles", i, "name"), f"duplicate region name {phase.name!r} (also {where})"))
+        total = sum(phase.volume_fraction for phase in self.particles)
+        if total >= 1:
+            problems.append((("particles",), f"expected volume fractions summing to less than 1, got {total:g}"))
+        if self.triple_phase is not None:
+            solid = [name for name, kind in self.region_kinds().items() if kind != "void"]
+            for i, name in enumerate(self.triple_phase):
+                if name not in solid:
+                    problems.append((("triple_phase", i), unknown_name("region", name, solid)))
+        _report(problems)
+        return self
+
+    def region_kinds(self) -> dict[str, str]:
+        """Region name -> 'matrix', 'particles' or 'void', matrix first."""
+        kinds = {self.matrix.name: "matrix"}
+        kinds |= {phase.name: "void" if phase.void else "particles" for phase in self.particles}
+        return kinds
+
+    def regions(self) -> dict[str, str]:
+        """Meshed region name -> material name, matrix first."""
+        return {self.matrix.name: self.matrix.material} | {
+            phase.name: phase.material for phase in self.particles if not phase.void
+        }
+
+    def material_fields(self) -> dict[Loc, str]:
+        """Field (relative to the geometry) -> material name, for cross-checks."""
+        fields: dict[Loc, str] = {("matrix", "material"): self.matrix.material}
+        for i, phase in enumerate(self.particles):
+            if not phase.void:
+                fields[("particles", i, "material")] = phase.material
+        return fields
 
 
 class SwellingTable(_Model):
@@ -642,7 +753,7 @@ class Case(_Model):
     name: str = Field("case", min_length=1, pattern=r"^[^/\\]+$")
     """Names the results folder; the loader defaults it to the file name."""
     description: str = ""
-    geometry: Annotated[StackGeometry | InclusionGeometry, Field(discriminator="type")]
+    geometry: Annotated[StackGeometry | InclusionGeometry | RVEGeometry, Field(discriminator="type")]
     materials: dict[str, MaterialSpec] = {}
     mechanics: Mechanics = Field(default_factory=Mechanics)
     lithiation: Lithiation = Field(default_factory=Lithiation)

@@ -131,6 +131,8 @@ SpecificCapacity = quantity("specific capacity", "[charge] / [mass]", "1000 mAh/
 """Non-negative capacity per mass of sulfur in C/kg (1 mAh/g = 3600 C/kg)."""
 Coordinate = quantity("coordinate", "[length]", "2 mm", "non-negative")
 """Non-negative position coordinate in m (models live in x, y, r, z ≥ 0)."""
+Gap = quantity("gap", "[length]", "0.5 um", "non-negative")
+"""Non-negative distance between surfaces in m."""
 TemperatureChange = quantity("temperature change", "[temperature]", "2 K", "any")
 """Temperature change in K, either sign."""
 ThicknessPerCapacity = quantity(

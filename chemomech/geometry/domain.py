@@ -9,7 +9,7 @@ from pathlib import Path
 import gmsh
 
 from chemomech.dolfinx_compat import MPI, dolfinx
-from chemomech.geometry import gmsh_model, inclusion, stack
+from chemomech.geometry import gmsh_model, inclusion, rve, stack
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +49,7 @@ def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> 
     ``mesh_file``, if given, receives the gmsh mesh (``.msh``, metres). Any
     failure raises :class:`GeometryError` on every rank.
     """
-    builders = {"stack": stack.blueprint, "inclusion": inclusion.blueprint}
+    builders = {"stack": stack.blueprint, "inclusion": inclusion.blueprint, "rve": rve.blueprint}
     kind = getattr(geometry, "type", None)
     if kind not in builders:
         raise GeometryError(f"unknown geometry type {kind!r}; expected one of {sorted(builders)}")

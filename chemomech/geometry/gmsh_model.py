@@ -54,7 +54,7 @@ def classify_facets(
     region_of: dict[int, str],
     planes: dict[str, tuple[int, float]],
     interface_name: Callable[[str, str], str],
-    otherwise: str,
+    otherwise: str | Callable[[str], str],
 ) -> dict[str, list[int]]:
     """Sort the facet entities (dimension ``tdim - 1``) of the model by name.
 
@@ -63,7 +63,7 @@ def classify_facets(
     lies on one of ``planes`` (name -> (coordinate index, value)) takes that
     name; planar facets have their centre of mass on their plane, and no other
     facet of these geometries does. Any other facet (the curved or far side)
-    is called ``otherwise``.
+    is called ``otherwise``, or ``otherwise(region)`` after the region it bounds.
     """
     groups: dict[str, list[int]] = {}
     for _, tag in gmsh.model.getEntities(tdim - 1):
@@ -72,10 +72,11 @@ def classify_facets(
             name = interface_name(region_of[int(up[0])], region_of[int(up[1])])
         else:
             com = center_of_mass(tdim - 1, tag)
+            other = otherwise if isinstance(otherwise, str) else otherwise(region_of[int(up[0])])
             name = next(
                 (plane for plane, (axis, value) in planes.items()
                  if abs(com[axis] - value) < PLANE_TOL),
-                otherwise,
+                other,
             )
         groups.setdefault(name, []).append(tag)
     return groups

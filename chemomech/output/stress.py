@@ -8,6 +8,9 @@ positive),
     von Mises  σ_vM = √(½[(σ1−σ2)² + (σ2−σ3)² + (σ3−σ1)²]),
     hydrostatic σ_h = tr σ / 3.
 
+The cell-mean tensors are kept (``cell_stress``, local cells with ghosts)
+for the interface tractions (chemomech.output.interfaces).
+
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
 volume mean of σ_h, ∫ σ_h dV / ∫ dV, integrated by quadrature.
 """
@@ -47,12 +50,14 @@ class StressFields:
                 dolfinx.fem.form(model.weight * dx),
             )
         self._comm = mesh.comm
+        self.cell_stress = np.zeros((self._cells.size, 3, 3))
 
     def update(self) -> None:
         """Re-evaluate the fields for the current displacement."""
         values = self._expression.eval(self.model.domain.mesh, self._cells)
         sigma = np.einsum("q,cqij->cij", self._weights, values)
-        principal = np.linalg.eigvalsh(0.5 * (sigma + sigma.transpose(0, 2, 1)))
+        self.cell_stress = 0.5 * (sigma + sigma.transpose(0, 2, 1))
+        principal = np.linalg.eigvalsh(self.cell_stress)
         s3, s2, s1 = principal[:, 0], principal[:, 1], principal[:, 2]
         self.sigma1.x.array[self._dofs] = s1
         self.sigma3.x.array[self._dofs] = s3

@@ -3,8 +3,11 @@
 Series columns (units in every name): step, time, cycle, capacity per gram
 of sulfur Q = ξ·1672 mAh/g, current, mean lithiation of the active phase
 ⟨ξ⟩ = ∫ f_a ξ dV / ∫ f_a dV, the load cell and dilatometer on stacks, the
-fibre Bragg gratings' strains and shifts, per region max σ1, min σ3, max von
-Mises and mean hydrostatic stress, the porosity of every homogenised
+fibre Bragg gratings' strains and shifts, the apparent axial strain
+(plunger displacement / height) on domains with a plunger, per region max
+σ1, min σ3, max von Mises and mean hydrostatic stress, per internal
+interface the mean, max and min normal traction and the area fraction in
+tension (chemomech.output.interfaces), the porosity of every homogenised
 composite region (a function of ξ), the mean porosity of compacting and the
 largest creep strain of creeping regions, plus the Newton and Krylov
 iteration counts of the step.
@@ -18,6 +21,7 @@ from chemomech.dolfinx_compat import dolfinx
 from chemomech.materials import SULFUR_SPECIFIC_CAPACITY as SULFUR_CAPACITY
 from chemomech.materials import CompositeMaterial
 from chemomech.output.distortion import DistortionMonitor
+from chemomech.output.interfaces import InterfaceTractions
 
 MPA = 1.0e-6
 MICROMETRE = 1.0e6
@@ -40,6 +44,8 @@ class StepObserver:
     def __init__(self, sim, series, field_writer, field_every: int, log, announce, progress=None):
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
+        self.interfaces = InterfaceTractions(model, sim.stresses)
+        self._height = model.domain.height
         self.history = sim.history
         self.sensors = sim.sensors
         self.gratings = sim.gratings
@@ -95,11 +101,17 @@ class StepObserver:
                 "force [N]": load_cell.force(),
                 "plunger_displacement [um]": displacement * MICROMETRE,
                 "thickness_change [um]": (displacement - self._preload_displacement) * MICROMETRE,
+                "apparent_axial_strain [-]": displacement / self._height,
             }
         for grating in self.gratings:
             row |= grating.read()
         for region, values in self.stresses.region_statistics().items():
             row |= {f"{region}_{key} [MPa]": value * MPA for key, value in values.items()}
+        for interface, values in self.interfaces.statistics().items():
+            name = interface.removeprefix("interface:")
+            fraction = values.pop("tensile_area_fraction")
+            row |= {f"{name}_{key} [MPa]": value * MPA for key, value in values.items()}
+            row[f"{name}_tensile_area_fraction [-]"] = fraction
         for region, material in self._composites.items():
             row[f"{region}_porosity [-]"] = material.porosity(state.xi)
         if self.history is not None:

@@ -32,13 +32,17 @@ from chemomech.solve.observe import StepObserver
 from chemomech.solve.simulation import build_simulation
 
 
-def _prepare_outdir(outdir: Path, case_path: Path | None, case, comm) -> None:
+def _prepare_outdir(outdir: Path, case_path: Path | None, case, metrics: dict, comm) -> None:
+    """Create ``outdir`` with the case, the resolved case and, for a microstructure, its metrics."""
     if comm.rank == 0:
         outdir.mkdir(parents=True, exist_ok=True)
         copy = outdir / "case.yaml"
         if case_path is not None and not (copy.exists() and copy.samefile(case_path)):  # a restart may use the copy
             shutil.copyfile(case_path, copy)
         write_json_atomic(outdir / "case.resolved.json", case.model_dump(mode="json"))
+        if metrics:
+            record = {"case": case.name, "versions": package_versions(), **metrics}
+            write_json_atomic(outdir / "microstructure.json", record)
     comm.barrier()
 
 
@@ -115,7 +119,7 @@ def run_case(
         restore(sim, checkpoint, outdir, comm)
     setup_time = time.perf_counter() - wall_start
 
-    _prepare_outdir(outdir, case_path, case, comm)
+    _prepare_outdir(outdir, case_path, case, sim.domain.metrics, comm)
     kept = checkpoint["step"] if checkpoint is not None else None  # last series step kept
     series = SeriesWriter(outdir / "series.csv", comm, keep_rows=None if kept is None else kept + 1)
     history = sim.history.fields() if sim.history is not None else ()
