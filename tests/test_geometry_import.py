@@ -259,6 +259,9 @@ THREE_LABELS = TWO_LABELS.copy()
 THREE_LABELS[0, 0, 0] = 2
 TOP_VOID = np.zeros((2, 2, 2), dtype=np.int32)
 TOP_VOID[:, :, -1] = 1
+FLOATING = np.zeros((3, 3, 3), dtype=np.int32)  # the centre voxel, walled in by pores, floats
+for axis in range(3):
+    FLOATING[tuple(np.roll([0, 1, 1], axis))] = FLOATING[tuple(np.roll([2, 1, 1], axis))] = 1
 MESH_BASE = """\
 geometry:
   type: mesh
@@ -294,6 +297,8 @@ IMPORT_ERRORS = [
      (8, "geometry.phases.active.label", "label 0 is also the label of phase 'matrix'")),
     ("void_top_face", ERROR_BASE.replace("material: sulfur", "void: true"), TOP_VOID,
      (4, "geometry.image", "the top face of the image has only void voxels")),
+    ("floating_piece", ERROR_BASE.replace("material: sulfur", "void: true"), FLOATING,
+     (4, "geometry.image", "the solid voxels form 2 pieces")),
     ("no_fixture", ERROR_BASE.replace("fixture: {type: pressure, pressure: 10 MPa}\n", ""), TWO_LABELS,
      (1, "fixture", "voxel geometries need a fixture")),
     ("mesh_unmapped_tag", MESH_BASE, None, (6, "geometry.phases", "every tag in the mesh needs a phase")),

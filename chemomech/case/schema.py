@@ -27,7 +27,6 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from chemomech.case.datafiles import DataFileError, cell_tags, read_label_image, read_simplex_mesh, resolve
-
 from chemomech.case.units import (
     Coordinate,
     CRate,
@@ -351,7 +350,7 @@ class VoxelGeometry(_BoxImport):
         problems += self._mapping_problems(image, "image")
         _report(problems)
         self.axis_order = order
-        _report(self._empty_faces(self.oriented(image)))
+        _report(self._support_problems(self.oriented(image)))
         return self
 
     def oriented(self, image: np.ndarray) -> np.ndarray:
@@ -366,8 +365,12 @@ class VoxelGeometry(_BoxImport):
         """Voxel edge along x, (y,) z in metres."""
         return tuple(self.voxel_size) * (len(self.axes) if len(self.voxel_size) == 1 else 1)
 
-    def _empty_faces(self, labels: np.ndarray) -> list[tuple[Loc, str]]:
-        """Box faces that meet only void voxels (the plunger and the rollers need solid there)."""
+    def _support_problems(self, labels: np.ndarray) -> list[tuple[Loc, str]]:
+        """With a void phase: box faces that meet only void voxels (the plunger and the
+        rollers need solid there), and solid pieces joined to the rest by no voxel face
+        (a piece floating in the pores, or hanging on an edge, has no support)."""
+        from scipy import ndimage
+
         void = self.void_phase
         if void is None:
             return []
@@ -378,6 +381,13 @@ class VoxelGeometry(_BoxImport):
             for name, index in zip(names, (0, -1), strict=True):
                 if not solid.take(index, axis=axis).any():
                     problems.append((("image",), f"the {name} face of the image has only void voxels"))
+        pieces = ndimage.label(solid)[1]
+        if pieces > 1:
+            msg = (
+                f"the solid voxels form {pieces} pieces that share no voxel face; "
+                "only one can be held (label the others as void)"
+            )
+            problems.append((("image",), msg))
         return problems
 
 

@@ -120,12 +120,6 @@ def length_unit(value: Any) -> float:
         raise value_error(expected, show_value(value)) from None
 
 
-LengthUnit = Annotated[
-    float,
-    BeforeValidator(length_unit),
-    WithJsonSchema({"type": "string", "description": "a unit of length, e.g. 'um'", "examples": ["um", "mm"]}),
-]
-"""A unit of length ("um"), as metres per unit."""
 Length = quantity("length", "[length]", "60 um")
 """Positive length in m."""
 Modulus = quantity("elastic modulus", "[pressure]", "22 GPa")
@@ -171,3 +165,9 @@ CRate = Annotated[
     ),
 ]
 """Positive C-rate in 1/h ("C/10" is 0.1)."""
+LengthUnit = Annotated[
+    float,
+    BeforeValidator(length_unit),
+    WithJsonSchema({"type": "string", "description": "a unit of length, e.g. 'um'", "examples": ["um", "mm"]}),
+]
+"""A unit of length ("um"), as metres per unit."""
