@@ -144,19 +144,19 @@ def _draw(make: Callable[[], PhaseMesh], gdim: int, lengths: tuple[float, ...], 
     cells, phases = inverse.reshape(-1, gdim + 1), mesh.phases[solid]
     coords = np.zeros((len(used), 3))
     coords[:, :gdim] = mesh.points[used] / scale
-    regions = mesh.regions
-    blocks = [(gdim, CELL_TYPE[gdim], cells[phases == mesh.names.index(name)]) for name in regions]
-    blocks += [(gdim - 1, FACET_TYPE[gdim], np.searchsorted(used, facets)) for facets in named.values()]
-    for dim in (gdim, gdim - 1):  # entity tags 1, 2, ... per dimension, in block order
-        for tag in range(1, sum(d == dim for d, _, _ in blocks) + 1):
-            gmsh.model.addDiscreteEntity(dim, tag)
-    gmsh.model.mesh.addNodes(gdim, 1, np.arange(1, len(used) + 1), coords.ravel())  # all nodes on region 1
-    first_element, tag_of = 1, {gdim: 0, gdim - 1: 0}
-    for dim, kind, connectivity in blocks:
-        tag_of[dim] += 1
-        element_tags = np.arange(first_element, first_element + len(connectivity))
-        gmsh.model.mesh.addElementsByType(tag_of[dim], kind, element_tags, connectivity.ravel() + 1)
-        first_element += len(connectivity)
+    regions, model = mesh.regions, gmsh.model
+    for tag in range(1, len(regions) + 1):
+        model.addDiscreteEntity(gdim, tag)
+    for tag in range(1, len(named) + 1):
+        model.addDiscreteEntity(gdim - 1, tag)
+    model.mesh.addNodes(gdim, 1, np.arange(1, len(used) + 1), coords.ravel())  # all nodes on the first region
+    blocks = [(tag, CELL_TYPE[gdim], cells[phases == mesh.names.index(name)]) for tag, name in enumerate(regions, 1)]
+    blocks += [(tag, FACET_TYPE[gdim], np.searchsorted(used, facets)) for tag, facets in enumerate(named.values(), 1)]
+    element = 1  # element tags are unique over the model
+    for tag, kind, connectivity in blocks:  # the element type gives the entity's dimension
+        element_tags = np.arange(element, element + len(connectivity))
+        model.mesh.addElementsByType(tag, kind, element_tags, connectivity.ravel() + 1)
+        element += len(connectivity)
     gmsh_model.add_physical_groups(gdim, {name: [tag] for tag, name in enumerate(regions, start=1)}, regions)
     gmsh_model.add_physical_groups(gdim - 1, {name: [tag] for tag, name in enumerate(named, start=1)}, tuple(named))
 
