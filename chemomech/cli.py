@@ -36,6 +36,9 @@ def summary(case: Case) -> str:
     geometry = case.geometry
     if geometry.type == "stack":
         shape = f"stack of {len(geometry.layers)} layers ({', '.join(geometry.regions())})"
+    elif geometry.type in ("voxel", "mesh"):
+        source = "voxel image" if geometry.type == "voxel" else "imported mesh"
+        shape = f"{source} of {len(geometry.regions())} regions ({', '.join(geometry.regions())})"
     elif geometry.type == "inclusion":
         shape = "inclusion in a matrix"
     else:

@@ -185,7 +185,7 @@ MALFORMED = [
     param(
         "unknown_geometry_type",
         BASE.replace("type: stack", "type: stak"),
-        (2, "geometry.type", "one of 'stack', 'inclusion', got 'stak'"),
+        (2, "geometry.type", "one of 'stack', 'inclusion', 'rve', 'voxel', 'mesh', got 'stak'"),
     ),
     param("unknown_step", step("{step: dischrge, rate: 0.1 C}"), (15, "lithiation.protocol[0].step", "got 'dischrge'")),
     param(

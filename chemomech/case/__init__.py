@@ -15,11 +15,13 @@ from chemomech.case.schema import (
     Lithiation,
     MaterialSpec,
     Mechanics,
+    MeshFileGeometry,
     Outputs,
     Rest,
     Solver,
     StackGeometry,
     Swelling,
+    VoxelGeometry,
 )
 
 __all__ = [
@@ -33,12 +35,14 @@ __all__ = [
     "Lithiation",
     "MaterialSpec",
     "Mechanics",
+    "MeshFileGeometry",
     "Outputs",
     "Problem",
     "Rest",
     "Solver",
     "StackGeometry",
     "Swelling",
+    "VoxelGeometry",
     "load_case",
     "load_case_text",
 ]

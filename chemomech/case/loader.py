@@ -92,6 +92,9 @@ def _hashable(key: Any) -> Any:
 def load_case_text(text: str, filename: str = "case.yaml", overrides: Sequence[str] = ()) -> Case:
     """Validate the case in ``text``; ``filename`` names it in messages and gives the default name.
 
+    Data files named in the case (images, meshes) are found relative to the
+    folder of ``filename``.
+
     Raises CaseError with every problem found.
     """
     tree = _read_yaml(text, filename)
@@ -107,7 +110,7 @@ def load_case_text(text: str, filename: str = "case.yaml", overrides: Sequence[s
         raise CaseError([*problems, Problem(filename, None, "", str(err))]) from None
     data.setdefault("name", Path(filename).stem)
     try:
-        case = Case.model_validate(data)
+        case = Case.model_validate(data, context={"case_folder": Path(filename).parent})
     except ValidationError as err:
         problems += explain(err, tree, origins, filename)
     if problems:

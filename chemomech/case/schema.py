@@ -10,11 +10,23 @@ from __future__ import annotations
 import difflib
 import math
 from itertools import pairwise
+from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+import numpy as np
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from chemomech.case.datafiles import DataFileError, cell_tags, read_label_image, read_simplex_mesh, resolve
 from chemomech.case.units import (
     Coordinate,
     CRate,
@@ -22,6 +34,7 @@ from chemomech.case.units import (
     Gap,
     InversePressure,
     Length,
+    LengthUnit,
     Modulus,
     Pressure,
     Rate,
@@ -279,6 +292,251 @@ class RVEGeometry(_Model):
             if not phase.void:
                 fields[("particles", i, "material")] = phase.material
         return fields
+BOX_FACES = ("bottom", "top", "x_min", "x_max", "y_min", "y_max")
+"""Boundary names of a box domain (chemomech.geometry.box), which phases cannot take."""
+BoxDimension = Literal["plane_strain", "3d"]
+
+
+def _case_folder(info: ValidationInfo) -> Path:
+    """The folder of the case file, against which data-file paths resolve (the loader's context)."""
+    return Path((info.context or {}).get("case_folder", "."))
+
+
+def _lengths(value) -> list[float]:
+    """One length, or a list of lengths, as a list of SI floats."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise value_error("a length like '0.5 um' or a list of them", "an empty list")
+    return [to_si(item, "length", "[length]", "0.5 um", "positive") for item in items]
+
+
+Lengths = Annotated[
+    list[float],
+    BeforeValidator(_lengths),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "a positive length with units, or a list of them",
+            "examples": ["0.5 um", ["0.5 um", "0.5 um", "1 um"]],
+        }
+    ),
+]
+
+
+class ImportedPhase(_Model):
+    """A phase of an imported geometry: a region and its material, or a void that is not meshed."""
+
+    material: str | None = None
+    """A material of the case file or a built-in material; not for a void phase."""
+    void: bool = False
+    """Pores: the cells of this phase are left out of the mesh (holes)."""
+
+
+class VoxelPhase(ImportedPhase):
+    """A phase of a voxel image."""
+
+    label: int
+    """The image value of the phase's voxels."""
+
+
+class MeshPhase(ImportedPhase):
+    """A phase of an imported mesh."""
+
+    tag: int
+    """The cell tag of the phase's cells."""
+
+
+class _BoxImport(_Model):
+    """Common part of the voxel and mesh imports: a box of phases under a top plunger.
+
+    Phases are named regions in the order given (a void phase excepted);
+    every value of ``key`` (label or tag) found in the data must be mapped,
+    and every phase must have cells.
+    """
+
+    has_plunger: ClassVar[bool] = True
+    key: ClassVar[str]
+    """The phase field that names its cells in the data."""
+    dimension: BoxDimension
+    save_mesh: bool = False
+
+    @model_validator(mode="after")
+    def _phase_map(self) -> _BoxImport:
+        problems: list[tuple[Loc, str]] = []
+        owner: dict[int, str] = {}
+        for name, phase in self.phases.items():
+            where = ("phases", name)
+            if not name.isidentifier() or name in BOX_FACES:
+                msg = f"expected an identifier other than the box faces ({', '.join(BOX_FACES)}), got {name!r}"
+                problems.append((where, msg))
+            if phase.void and phase.material is not None:
+                problems.append(((*where, "material"), "not for a void phase"))
+            if not phase.void and phase.material is None:
+                problems.append(((*where, "material"), "required field is missing (a phase that is not void needs it)"))
+            value = getattr(phase, self.key)
+            first = owner.setdefault(value, name)
+            if first != name:
+                problems.append(((*where, self.key), f"{self.key} {value} is also the {self.key} of phase {first!r}"))
+        voids = [name for name, phase in self.phases.items() if phase.void]
+        if len(voids) > 1:
+            problems.append((("phases",), f"expected at most one void phase, got {', '.join(voids)}"))
+        if len(voids) == len(self.phases):
+            problems.append((("phases",), "expected at least one phase that is not void"))
+        _report(problems)
+        return self
+
+    @property
+    def void_phase(self) -> str | None:
+        """The name of the void phase, or None."""
+        return next((name for name, phase in self.phases.items() if phase.void), None)
+
+    def regions(self) -> dict[str, str]:
+        """Region name -> material name (the void phase is no region)."""
+        return {name: phase.material for name, phase in self.phases.items() if not phase.void}
+
+    def material_fields(self) -> dict[Loc, str]:
+        """Field (relative to the geometry) -> material name, for cross-checks."""
+        return {("phases", name, "material"): material for name, material in self.regions().items()}
+
+    def _mapping_problems(self, values: np.ndarray, source: str) -> list[tuple[Loc, str]]:
+        """Values of ``key`` in the data without a phase, and phases without cells."""
+        present = set(np.unique(values).tolist())
+        mapped = {getattr(phase, self.key): name for name, phase in self.phases.items()}
+        problems: list[tuple[Loc, str]] = []
+        unmapped = sorted(present - set(mapped))
+        if unmapped:
+            shown = ", ".join(map(str, unmapped[:10])) + (", ..." if len(unmapped) > 10 else "")
+            msg = f"every {self.key} in the {source} needs a phase; not mapped: {shown}"
+            problems.append((("phases",), msg))
+        for value, name in mapped.items():
+            if value not in present:
+                problems.append((("phases", name, self.key), f"the {source} has no {self.key} {value}"))
+        return problems
+
+
+class VoxelGeometry(_BoxImport):
+    """A segmented image: every voxel (pixel) is a cube (square) of one phase.
+
+    The image spans the box [0, n_x h_x] × [0, n_y h_y] × [0, n_z h_z]
+    (plane strain: x and z), z being the stack axis.
+    """
+
+    type: Literal["voxel"]
+    key: ClassVar[str] = "label"
+    image: str
+    """Label array: .npy or a .tif/.tiff stack, relative to the case file (the absolute path after validation)."""
+    voxel_size: Lengths
+    """Edge of a voxel: one length, or one per axis in x, (y,) z order."""
+    axis_order: str | None = None
+    """The coordinate axis of each array axis, e.g. 'zyx'; default 'xyz' (plane strain 'xz')."""
+    phases: dict[str, VoxelPhase] = Field(min_length=1)
+    """Phase name -> label and material (or void); every label in the image must be mapped."""
+
+    @property
+    def axes(self) -> str:
+        """The coordinate axes: 'xyz' in 3D, 'xz' in plane strain."""
+        return "xyz" if self.dimension == "3d" else "xz"
+
+    @model_validator(mode="after")
+    def _image(self, info: ValidationInfo) -> VoxelGeometry:
+        path = resolve(self.image, _case_folder(info))
+        try:
+            image = read_label_image(path)
+        except DataFileError as err:
+            _report([(("image",), str(err))])
+        self.image = str(path)
+        axes = self.axes
+        if image.ndim != len(axes):
+            msg = f"expected a {len(axes)}D label array for dimension {self.dimension}, got shape {image.shape}"
+            _report([(("image",), msg)])
+        problems: list[tuple[Loc, str]] = []
+        order = self.axis_order if self.axis_order is not None else axes
+        if sorted(order) != sorted(axes):
+            problems.append((("axis_order",), f"expected the letters {axes!r} in any order, got {order!r}"))
+        if len(self.voxel_size) not in (1, len(axes)):
+            msg = f"expected one length or {len(axes)} (x, {', '.join(axes[1:])}), got {len(self.voxel_size)}"
+            problems.append((("voxel_size",), msg))
+        problems += self._mapping_problems(image, "image")
+        _report(problems)
+        self.axis_order = order
+        _report(self._support_problems(self.oriented(image)))
+        return self
+
+    def oriented(self, image: np.ndarray) -> np.ndarray:
+        """``image`` with its axes in x, (y,) z order."""
+        return np.transpose(image, [self.axis_order.index(axis) for axis in self.axes])
+
+    def labels(self) -> np.ndarray:
+        """The label array of the image file, axes in x, (y,) z order."""
+        return self.oriented(read_label_image(Path(self.image)))
+
+    def spacing(self) -> tuple[float, ...]:
+        """Voxel edge along x, (y,) z in metres."""
+        return tuple(self.voxel_size) * (len(self.axes) if len(self.voxel_size) == 1 else 1)
+
+    def _support_problems(self, labels: np.ndarray) -> list[tuple[Loc, str]]:
+        """With a void phase: box faces that meet only void voxels (the plunger and the
+        rollers need solid there), and solid pieces joined to the rest by no voxel face
+        (a piece floating in the pores, or hanging on an edge, has no support)."""
+        from scipy import ndimage
+
+        void = self.void_phase
+        if void is None:
+            return []
+        solid = labels != self.phases[void].label
+        problems: list[tuple[Loc, str]] = []
+        for axis, letter in enumerate(self.axes):
+            names = ("bottom", "top") if letter == "z" else (f"{letter}_min", f"{letter}_max")
+            for name, index in zip(names, (0, -1), strict=True):
+                if not solid.take(index, axis=axis).any():
+                    problems.append((("image",), f"the {name} face of the image has only void voxels"))
+        pieces = ndimage.label(solid)[1]
+        if pieces > 1:
+            msg = (
+                f"the solid voxels form {pieces} pieces that share no voxel face; "
+                "only one can be held (label the others as void)"
+            )
+            problems.append((("image",), msg))
+        return problems
+
+
+class MeshFileGeometry(_BoxImport):
+    """A tagged simplex mesh from any meshio-readable file, shifted to start at the origin.
+
+    Only triangles (plane strain) or tetrahedra (3D) are used; in plane
+    strain the file's x-y plane is the model's x-z plane.
+    """
+
+    type: Literal["mesh"]
+    key: ClassVar[str] = "tag"
+    file: str
+    """Mesh file relative to the case file (the absolute path after validation)."""
+    length_unit: LengthUnit = 1.0
+    """Unit of the file's coordinates, e.g. 'um' (default: m); metres per unit after validation."""
+    cell_data: str | None = None
+    """Cell-data array holding the tags; default 'gmsh:physical' if present, else the only integer array."""
+    phases: dict[str, MeshPhase] = Field(min_length=1)
+    """Phase name -> tag and material (or void); every tag in the mesh must be mapped."""
+
+    @model_validator(mode="after")
+    def _mesh(self, info: ValidationInfo) -> MeshFileGeometry:
+        path = resolve(self.file, _case_folder(info))
+        try:
+            mesh = read_simplex_mesh(path, 3 if self.dimension == "3d" else 2)
+        except DataFileError as err:
+            _report([(("file",), str(err))])
+        self.file = str(path)
+        try:
+            self.cell_data, tags = cell_tags(mesh, self.cell_data)
+        except DataFileError as err:
+            _report([(("cell_data",), str(err))])
+        _report(self._mapping_problems(tags, "mesh"))
+        return self
+
+    def simplices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(points in metres, cells, tags) of the mesh file."""
+        mesh = read_simplex_mesh(Path(self.file), 3 if self.dimension == "3d" else 2)
+        return mesh.points * self.length_unit, mesh.cells, cell_tags(mesh, self.cell_data)[1]
 
 
 class SwellingTable(_Model):
@@ -753,7 +1011,10 @@ class Case(_Model):
     name: str = Field("case", min_length=1, pattern=r"^[^/\\]+$")
     """Names the results folder; the loader defaults it to the file name."""
     description: str = ""
-    geometry: Annotated[StackGeometry | InclusionGeometry | RVEGeometry, Field(discriminator="type")]
+    geometry: Annotated[
+        StackGeometry | InclusionGeometry | RVEGeometry | VoxelGeometry | MeshFileGeometry,
+        Field(discriminator="type"),
+    ]
     materials: dict[str, MaterialSpec] = {}
     mechanics: Mechanics = Field(default_factory=Mechanics)
     lithiation: Lithiation = Field(default_factory=Lithiation)

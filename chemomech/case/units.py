@@ -109,6 +109,17 @@ def c_rate(value: Any) -> float:
     return _signed(rate, "positive", value, _C_RATE_EXPECTED)
 
 
+def length_unit(value: Any) -> float:
+    """Parse a unit of length such as ``"um"``; return metres per unit."""
+    expected = "a unit of length like 'um' or 'mm'"
+    if not isinstance(value, str) or not value.strip() or _QUANTITY.match(f"1 {value}") is None:
+        raise value_error(expected, show_value(value))
+    try:
+        return to_si(f"1 {value}", "length", "[length]", "60 um", "positive")
+    except PydanticCustomError:
+        raise value_error(expected, show_value(value)) from None
+
+
 Length = quantity("length", "[length]", "60 um")
 """Positive length in m."""
 Modulus = quantity("elastic modulus", "[pressure]", "22 GPa")
@@ -156,3 +167,9 @@ CRate = Annotated[
     ),
 ]
 """Positive C-rate in 1/h ("C/10" is 0.1)."""
+LengthUnit = Annotated[
+    float,
+    BeforeValidator(length_unit),
+    WithJsonSchema({"type": "string", "description": "a unit of length, e.g. 'um'", "examples": ["um", "mm"]}),
+]
+"""A unit of length ("um"), as metres per unit."""

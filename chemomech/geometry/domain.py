@@ -9,7 +9,7 @@ from pathlib import Path
 import gmsh
 
 from chemomech.dolfinx_compat import MPI, dolfinx
-from chemomech.geometry import gmsh_model, inclusion, rve, stack
+from chemomech.geometry import gmsh_model, inclusion, mesh_import, rve, stack, voxel
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
 
 @dataclass(frozen=True, eq=False)
@@ -18,8 +18,10 @@ class Domain:
 
     The last coordinate is the stack axis z. ``loaded_area`` is the nominal
     plunger area pi R^2 of a stack (whatever the kind; the mesh is a half,
-    an axisymmetric section or a quarter of it) or pi b^2 for an inclusion;
-    ``height`` is the stack height, or the outer radius b of an inclusion.
+    an axisymmetric section or a quarter of it), pi b^2 for an inclusion or
+    the top face of a box (voxel image, imported mesh: L_x L_y, or L_x times
+    1 m in plane strain); ``height`` is the stack or box height, or the outer
+    radius b of an inclusion.
     ``layer_bounds`` maps each stack layer to (z_bottom, z_top); it is empty
     for an inclusion. ``rollers`` maps boundary names to the displacement
     components held at zero there (supports and symmetry planes; the
@@ -49,7 +51,13 @@ def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> 
     ``mesh_file``, if given, receives the gmsh mesh (``.msh``, metres). Any
     failure raises :class:`GeometryError` on every rank.
     """
-    builders = {"stack": stack.blueprint, "inclusion": inclusion.blueprint, "rve": rve.blueprint}
+    builders = {
+        "stack": stack.blueprint,
+        "inclusion": inclusion.blueprint,
+        "rve": rve.blueprint,
+        "voxel": voxel.blueprint,
+        "mesh": mesh_import.blueprint,
+    }
     kind = getattr(geometry, "type", None)
     if kind not in builders:
         raise GeometryError(f"unknown geometry type {kind!r}; expected one of {sorted(builders)}")

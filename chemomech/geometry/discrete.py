@@ -1,0 +1,185 @@
+"""Box-shaped domains given as simplex arrays, drawn as a discrete gmsh model.
+
+Voxel images and imported meshes both arrive here as a :class:`PhaseMesh`:
+points in metres filling the box [0, L_x] × [0, L_y] × [0, L_z] (plane strain:
+x and z), linear simplices and the phase of each cell. The cells of the void
+phase are left out, and with them the points only they use. Facets are named
+(chemomech.geometry.box):
+
+* a box face (``bottom``, ``top``, ``x_min``, ...) where all the vertices of an
+  outer facet lie on its plane, within ``FACE_TOL`` times the largest box length;
+* ``interface:a/b`` between cells of regions a and b;
+* ``surface:a`` where region a meets the void phase, and on any other outer
+  facet of region a (the surface of an imported particle, say).
+
+The gmsh model has one discrete entity per region (dimension tdim) and per
+facet group (tdim - 1), each in the physical group of its name: regions tagged
+1, 2, ... in phase order, then the box faces, interfaces and surfaces. The
+mesh is given, so meshing the model changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from itertools import combinations
+
+import gmsh
+import numpy as np
+
+from chemomech.geometry import box, gmsh_model
+from chemomech.geometry.base import KINDS, Blueprint, GeometryError
+
+FACE_TOL = 1e-6
+"""A facet lies on a box face if its vertices are this close to the plane, relative to the box size."""
+CELL_TYPE = {2: 2, 3: 4}
+"""gmsh element type of the cells by dimension: 3-node triangle, 4-node tetrahedron."""
+FACET_TYPE = {2: 1, 3: 2}
+"""gmsh element type of the facets by cell dimension: 2-node line, 3-node triangle."""
+OUTSIDE = -1
+"""Phase index on the far side of an outer facet."""
+
+
+@dataclass(frozen=True)
+class PhaseMesh:
+    """A conforming simplex mesh of a box whose cells belong to phases.
+
+    ``points`` (N, gdim) in metres, ``cells`` (M, gdim + 1) point indices,
+    ``phases`` (M,) indices into ``names`` (every phase in case order, the
+    void phase included), ``void`` the void phase's name or None.
+    """
+
+    points: np.ndarray
+    cells: np.ndarray
+    phases: np.ndarray
+    names: tuple[str, ...]
+    void: str | None
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The meshed phases, in order."""
+        return tuple(name for name in self.names if name != self.void)
+
+
+def box_blueprint(kind: str, lengths, names: tuple[str, ...], void: str | None,
+                  make: Callable[[], PhaseMesh]) -> Blueprint:
+    """The blueprint of a box of edge ``lengths`` (metres, x, [y,] z) whose mesh ``make`` returns.
+
+    ``make`` runs on the meshing rank only. The top face is the plunger
+    (``loaded_area`` L_x L_y, or L_x times 1 m in plane strain); rollers hold
+    the bottom and the sides (chemomech.geometry.box).
+    """
+    gdim = KINDS[kind]
+    lengths = tuple(float(length) for length in lengths)
+    if len(lengths) != gdim or min(lengths) <= 0:
+        raise GeometryError(f"the box must have {gdim} positive edge lengths, got {lengths} m")
+    scale = max(lengths)
+    return Blueprint(
+        kind=kind,
+        scale=scale,
+        regions=tuple(name for name in names if name != void),
+        boundaries=box.faces(gdim),
+        loaded_area=lengths[0] * lengths[1] if gdim == 3 else lengths[0],
+        height=lengths[-1],
+        layer_bounds={},
+        draw=partial(_draw, make, gdim, lengths, scale),
+        rollers=box.rollers(gdim),
+        analyse=partial(analyse, gdim, scale, lengths, void),
+    )
+
+
+def name_facets(mesh: PhaseMesh, planes: dict[str, tuple[int, float]], tol: float) -> dict[str, np.ndarray]:
+    """Named facets (rows of point indices) of the meshed phases, in group order.
+
+    ``planes`` maps box faces to (coordinate index, value); the groups come
+    in the order: box faces, interfaces (region pairs in phase order),
+    surfaces (regions in phase order); empty groups are left out.
+    """
+    tdim = mesh.cells.shape[1] - 1
+    local = np.array(list(combinations(range(tdim + 1), tdim)))
+    facets = np.sort(mesh.cells[:, local], axis=2).reshape(-1, tdim)
+    owner = np.repeat(np.arange(len(mesh.cells)), tdim + 1)
+    order = np.lexsort(facets.T[::-1])
+    facets, owner = facets[order], owner[order]
+    first = np.ones(len(facets), dtype=bool)
+    first[1:] = (facets[1:] != facets[:-1]).any(axis=1)
+    start = np.flatnonzero(first)
+    count = np.diff(np.append(start, len(facets)))
+    if count.max() > 2:
+        raise RuntimeError("the mesh is not conforming: a facet is shared by more than two cells")
+    facets = facets[start]
+    a = mesh.phases[owner[start]]
+    b = np.where(count == 2, mesh.phases[owner[np.minimum(start + 1, len(owner) - 1)]], OUTSIDE)
+    void = mesh.names.index(mesh.void) if mesh.void is not None else OUTSIDE - 1
+    regions = mesh.regions
+    index = {name: mesh.names.index(name) for name in regions}
+    groups = list(planes) + [box.interface_name(r, s, regions) for r, s in combinations(regions, 2)]
+    groups += [box.surface_name(r) for r in regions]
+    code = np.full(len(facets), -1)
+    outer = (b == OUTSIDE) & (a != void)
+    for k, (axis, value) in enumerate(planes.values()):
+        on = outer & (code < 0) & (np.abs(mesh.points[facets, axis] - value) <= tol).all(axis=1)
+        code[on] = k
+    for r, s in combinations(regions, 2):
+        i, j = index[r], index[s]
+        code[((a == i) & (b == j)) | ((a == j) & (b == i))] = groups.index(box.interface_name(r, s, regions))
+    for r in regions:
+        i = index[r]
+        meets = ((a == i) & (b == void)) | ((b == i) & (a == void)) | (outer & (code < 0) & (a == i))
+        code[meets] = groups.index(box.surface_name(r))
+    return {name: facets[code == k] for k, name in enumerate(groups) if (code == k).any()}
+
+
+def _draw(make: Callable[[], PhaseMesh], gdim: int, lengths: tuple[float, ...], scale: float) -> None:
+    """Add the discrete model of ``make()`` (model units: metres / ``scale``) with its physical groups."""
+    mesh = make()
+    named = name_facets(mesh, box.face_planes(gdim, lengths), FACE_TOL * scale)
+    missing = [face for face in box.faces(gdim) if face not in named]
+    if missing:
+        raise RuntimeError(f"no solid facet lies on the box face(s) {missing}")
+    solid = mesh.phases != (mesh.names.index(mesh.void) if mesh.void is not None else OUTSIDE)
+    used, inverse = np.unique(mesh.cells[solid], return_inverse=True)
+    cells, phases = inverse.reshape(-1, gdim + 1), mesh.phases[solid]
+    coords = np.zeros((len(used), 3))
+    coords[:, :gdim] = mesh.points[used] / scale
+    regions, model = mesh.regions, gmsh.model
+    for tag in range(1, len(regions) + 1):
+        model.addDiscreteEntity(gdim, tag)
+    for tag in range(1, len(named) + 1):
+        model.addDiscreteEntity(gdim - 1, tag)
+    model.mesh.addNodes(gdim, 1, np.arange(1, len(used) + 1), coords.ravel())  # all nodes on the first region
+    blocks = [(tag, CELL_TYPE[gdim], cells[phases == mesh.names.index(name)]) for tag, name in enumerate(regions, 1)]
+    blocks += [(tag, FACET_TYPE[gdim], np.searchsorted(used, facets)) for tag, facets in enumerate(named.values(), 1)]
+    element = 1  # element tags are unique over the model
+    for tag, kind, connectivity in blocks:  # the element type gives the entity's dimension
+        element_tags = np.arange(element, element + len(connectivity))
+        model.mesh.addElementsByType(tag, kind, element_tags, connectivity.ravel() + 1)
+        element += len(connectivity)
+    gmsh_model.add_physical_groups(gdim, {name: [tag] for tag, name in enumerate(regions, start=1)}, regions)
+    gmsh_model.add_physical_groups(gdim - 1, {name: [tag] for tag, name in enumerate(named, start=1)}, tuple(named))
+
+
+def simplex_measures(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Volume (area in 2D) of each simplex."""
+    tdim = cells.shape[1] - 1
+    edges = points[cells[:, 1:]] - points[cells[:, :1]]
+    return np.abs(np.linalg.det(edges)) / math.factorial(tdim)
+
+
+def analyse(gdim: int, scale: float, lengths: tuple[float, ...], void: str | None) -> dict:
+    """Metrics of the meshed phases (on the meshing rank, after meshing).
+
+    ``phase_volumes [m3]``: region -> volume (area per unit depth in plane
+    strain), merged with the microstructure metrics where that module is there.
+    """
+    points, cells, labels, names = gmsh_model.mesh_arrays(gdim, scale)
+    volumes = {names[tag]: float(simplex_measures(points, cells[labels == tag]).sum()) for tag in sorted(names)}
+    metrics = {"phase_volumes [m3]": volumes}
+    try:
+        from chemomech.microstructure.metrics import mesh_metrics
+    except ImportError:  # an installation without the microstructure package
+        return metrics
+    corners = (np.zeros(gdim), np.asarray(lengths))
+    return metrics | mesh_metrics(points, cells, labels, names, box=corners, void_phase=void, triple=None)
