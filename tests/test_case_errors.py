@@ -228,7 +228,9 @@ MALFORMED = [
         BASE + "  frame_stiffness: 1e8 N/m\n",
         (13, "fixture.frame_stiffness", "only for fixture type 'spring'"),
     ),
-    param("fixture_for_inclusion", INCLUSION + "fixture: {type: gap}\n", (8, "fixture", "only for geometries with a plunger")),
+    param(
+        "fixture_for_inclusion", INCLUSION + "fixture: {type: gap}\n", (8, "fixture", "only for geometries with a plunger")
+    ),
     param(
         "both_step_ends",
         step("{step: charge, rate: 1, until_xi: 0, until_capacity: 10 mAh/g}"),

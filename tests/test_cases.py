@@ -3,7 +3,8 @@
 These tests start their own MPI jobs, so they run in the serial pass only.
 The default pass runs a cycling case through its first cycle (the later
 cycles repeat the same code path); the long pass (``--long``) runs every
-cycle.
+cycle, and the cases too big for the default pass (LONG_CASES: over a
+minute per run here).
 """
 
 import json
@@ -54,6 +55,7 @@ def cycles(case: Path) -> int:
 
 
 CYCLING = [case for case in CASES if cycles(case) > 1]
+LONG_CASES = {"rve_S_LPSCl_3d"}  # about 190 particles, 100k dofs: 2.5 min serially
 
 
 def check_case(case: Path, tmp_path: Path, settings: tuple[str, ...] = ()) -> None:
@@ -72,8 +74,13 @@ def check_case(case: Path, tmp_path: Path, settings: tuple[str, ...] = ()) -> No
         assert (tmp_path / "mpi" / name).is_file(), name
 
 
+def tiered(case: Path):
+    """The case as a test parameter, marked long if it is one of LONG_CASES."""
+    return pytest.param(case, id=case.stem, marks=[pytest.mark.long] if case.stem in LONG_CASES else [])
+
+
 @pytest.mark.serial
-@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+@pytest.mark.parametrize("case", [tiered(case) for case in CASES])
 def test_case_agrees_between_one_and_two_ranks(case, tmp_path):
     check_case(case, tmp_path, ("lithiation.cycles=1",) if case in CYCLING else ())
 

@@ -255,7 +255,8 @@ class RVEGeometry(_Model):
         problems: list[tuple[Loc, str]] = []
         gdim = 3 if self.dimension == "3d" else 2
         if len(self.size) != gdim:
-            problems.append((("size",), f"expected {gdim} lengths for dimension {self.dimension}, got {len(self.size)}"))
+            msg = f"expected {gdim} lengths for dimension {self.dimension}, got {len(self.size)}"
+            problems.append((("size",), msg))
         first = {self.matrix.name: ("matrix", "name")}
         for i, phase in enumerate(self.particles):
             other = first.setdefault(phase.name, ("particles", i, "name"))
@@ -1029,7 +1030,8 @@ class Case(_Model):
     def _cross_checks(self) -> Case:
         problems: list[tuple[Loc, str]] = []
         if self.geometry.has_plunger and self.fixture is None:
-            problems.append((("fixture",), f"required field is missing ({self.geometry.type} geometries need a fixture)"))
+            msg = f"required field is missing ({self.geometry.type} geometries need a fixture)"
+            problems.append((("fixture",), msg))
         if not self.geometry.has_plunger and self.fixture is not None:
             problems.append((("fixture",), f"only for geometries with a plunger, not {self.geometry.type!r}"))
         known = [*self.materials, *(n for n in _builtin_names() if n not in self.materials)]

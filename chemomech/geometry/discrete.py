@@ -20,7 +20,6 @@ mesh is given, so meshing the model changes nothing.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -31,6 +30,7 @@ import numpy as np
 
 from chemomech.geometry import box, gmsh_model
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
+from chemomech.microstructure import mesh_metrics
 
 FACE_TOL = 1e-6
 """A facet lies on a box face if its vertices are this close to the plane, relative to the box size."""
@@ -161,25 +161,9 @@ def _draw(make: Callable[[], PhaseMesh], gdim: int, lengths: tuple[float, ...], 
     gmsh_model.add_physical_groups(gdim - 1, {name: [tag] for tag, name in enumerate(named, start=1)}, tuple(named))
 
 
-def simplex_measures(points: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Volume (area in 2D) of each simplex."""
-    tdim = cells.shape[1] - 1
-    edges = points[cells[:, 1:]] - points[cells[:, :1]]
-    return np.abs(np.linalg.det(edges)) / math.factorial(tdim)
-
-
 def analyse(gdim: int, scale: float, lengths: tuple[float, ...], void: str | None) -> dict:
-    """Metrics of the meshed phases (on the meshing rank, after meshing).
-
-    ``phase_volumes [m3]``: region -> volume (area per unit depth in plane
-    strain), merged with the microstructure metrics where that module is there.
-    """
+    """Microstructure metrics of the meshed phases (on the meshing rank, after meshing):
+    chemomech.microstructure.metrics.mesh_metrics of the box."""
     points, cells, labels, names = gmsh_model.mesh_arrays(gdim, scale)
-    volumes = {names[tag]: float(simplex_measures(points, cells[labels == tag]).sum()) for tag in sorted(names)}
-    metrics = {"phase_volumes [m3]": volumes}
-    try:
-        from chemomech.microstructure.metrics import mesh_metrics
-    except ImportError:  # an installation without the microstructure package
-        return metrics
     corners = (np.zeros(gdim), np.asarray(lengths))
-    return metrics | mesh_metrics(points, cells, labels, names, box=corners, void_phase=void, triple=None)
+    return mesh_metrics(points, cells, labels, names, box=corners, void_phase=void, triple=None)
