@@ -1,4 +1,4 @@
-"""Command line: ``chemomech run|check|plot|sweep|slurm|schema|materials``.
+"""Command line: ``chemomech run|check|homogenize|plot|sweep|slurm|schema|materials``.
 
 Exit codes: 0 success, 1 solver failure (or an unexpected error in serial),
 2 invalid case or usage. Under ``mpiexec`` every rank validates the case and
@@ -106,6 +106,45 @@ def _run(args: argparse.Namespace) -> int:
         _report_crash(err, rank, outdir)
         comm.Abort(1)  # the other ranks may be waiting in a collective call
     return 0
+
+
+def _homogenize(args: argparse.Namespace) -> int:
+    comm = _world()
+    rank = comm.rank if comm is not None else 0
+    case = _load(args, rank)
+    if case is None:
+        return 2
+    from chemomech.upscale.command import BOX_GEOMETRIES, homogenize_case
+
+    if case.geometry.type not in BOX_GEOMETRIES:
+        if rank == 0:
+            print(f"{args.case}: homogenize needs a box geometry ({', '.join(BOX_GEOMETRIES)}), "
+                  f"not {case.geometry.type!r}", file=sys.stderr)
+        return 2
+    outdir = args.output or Path("results") / f"{case.name}_homogenized"
+    try:
+        homogenize_case(case, outdir, args.xi, announce=(lambda _: None) if args.quiet else print)
+    except SolverFailure as err:  # raised collectively
+        if rank == 0:
+            print(f"{args.case}: solver failure: {err}", file=sys.stderr)
+        return 1
+    except GeometryError as err:
+        if rank == 0:
+            print(f"{args.case}: geometry: {err}", file=sys.stderr)
+        return 2
+    if rank == 0 and not args.quiet:
+        print(f"wrote {outdir / 'homogenized.csv'}")
+    return 0
+
+
+def _xi_list(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or any(not 0.0 <= v <= 1.0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated lithiation values in [0, 1], got {text!r}")
+    return values
 
 
 def _report_crash(err: Exception, rank: int, outdir: Path) -> None:
@@ -222,6 +261,26 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", parents=[overrides], help="validate a case without running it")
     check.add_argument("case", type=Path, metavar="CASE")
     check.set_defaults(command=_check)
+
+    homogenize = commands.add_parser(
+        "homogenize",
+        parents=[overrides],
+        help="apparent stiffness and swelling of an RVE case versus lithiation, as a table for cell cases",
+        description=(
+            "Load the box-shaped microstructure of CASE (geometry rve, voxel or mesh) by unit macroscopic strains "
+            "(uniform displacement) and stresses (uniform traction) at each lithiation in --xi, linearised about "
+            "the fabricated state, and write OUTDIR/homogenized.csv (isotropic K, G, E, nu, swelling strain and "
+            "the Hashin-Shtrikman bounds per xi and boundary condition) and homogenized.json (full tensors)."
+        ),
+    )
+    homogenize.add_argument("case", type=Path, metavar="CASE")
+    homogenize.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case>_homogenized")
+    homogenize.add_argument(
+        "--xi", type=_xi_list, default=(0.0, 0.25, 0.5, 0.75, 1.0), metavar="XI1,XI2,...",
+        help="lithiation values (default 0,0.25,0.5,0.75,1)",
+    )
+    homogenize.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    homogenize.set_defaults(command=_homogenize)
 
     sweep = commands.add_parser(
         "sweep",

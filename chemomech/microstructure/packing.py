@@ -24,7 +24,9 @@ Placement, with g = ``min_gap``:
    RSA jams (about 38 % for equal spheres, 55 % for discs; the 30/10/10 %
    cathode mix with a 0.1 µm gap stalls near 43 %), so for a total fraction φ
    above RSA_FRACTION it places the particles with all radii scaled by
-   λ = (RSA_FRACTION / φ)^(1/d).
+   λ = (RSA_FRACTION / φ)^(1/d). Where a particle finds no place even so
+   (walls and small boxes leave less room), RSA starts again with λ smaller
+   by PLACEMENT_SHRINK, up to PLACEMENT_RETRIES times.
 2. Growth: λ rises to 1 in steps of GROWTH_STEP in the total fraction, each
    followed by a relaxation that pushes overlapping pairs apart until none is
    left (:func:`_relax`, a collective rearrangement in the manner of Jodrey &
@@ -71,6 +73,12 @@ SLICE_NODES = 32
 RSA_FRACTION = {2: 0.40, 3: 0.25}
 """Total fraction (by geometric dimension) up to which RSA places the particles at full size; denser
 targets place them scaled down to it, then grow them."""
+
+PLACEMENT_RETRIES = 4
+PLACEMENT_SHRINK = 0.85
+"""Where RSA finds no place for a particle (walls and small boxes leave less room than the
+fraction suggests), it starts again with all radii this much smaller, up to this many times;
+the growth stage then brings them to size."""
 
 GROWTH_STEP = 0.05
 """Increase of the total fraction per growth step."""
@@ -361,16 +369,17 @@ def pack(
     rng = np.random.default_rng(placement_seed)
     nominal = float(np.sum(ball_volume(radii, dim))) / box_volume
     scale = min(1.0, (RSA_FRACTION[dim] / nominal) ** (1 / dim))
-    placer = _Placer(lengths, gap, boundary, 2 * scale * float(np.median(radii)) + gap, rng, max_attempts)
-    centers = np.empty((len(radii), dim))
-    for k, radius in enumerate(radii):
-        center = placer.place(scale * radius)
-        if center is None:
+    for attempt in range(PLACEMENT_RETRIES + 1):  # walls and small boxes leave less room: place smaller, grow later
+        centers, failed = _place_all(lengths, gap, boundary, scale * radii, rng, max_attempts)
+        if failed is None:
+            break
+        if attempt == PLACEMENT_RETRIES:
             raise PackingError(
-                f"phase {names[phase[k]]!r}: no free place for a particle of radius {scale * radius:.4g} m in "
-                f"{max_attempts} attempts; {reached(np.where(np.arange(len(radii)) < k, scale * radii, 0.0))}"
+                f"phase {names[phase[failed]]!r}: no free place for a particle of radius {scale * radii[failed]:.4g} m"
+                f" in {max_attempts} attempts; "
+                f"{reached(np.where(np.arange(len(radii)) < failed, scale * radii, 0.0))}"
             )
-        centers[k] = center
+        scale *= PLACEMENT_SHRINK
 
     relax = partial(_relax, centers, lengths=lengths, gap=gap, boundary=boundary, rng=rng)
     for grown in _growth(scale, dim, nominal):
@@ -398,6 +407,18 @@ def pack(
         for index, center, radius in zip(phase, centers, radii, strict=True)
     )
     return Packing(tuple(float(L) for L in lengths), particles, boundary)
+
+
+def _place_all(lengths, gap: float, boundary: str, radii: np.ndarray, rng, max_attempts: int):
+    """RSA of ``radii`` in order: (centres, None), or (partial centres, index of the first that found no place)."""
+    placer = _Placer(lengths, gap, boundary, 2 * float(np.median(radii)) + gap, rng, max_attempts)
+    centers = np.empty((len(radii), len(lengths)))
+    for k, radius in enumerate(radii):
+        center = placer.place(radius)
+        if center is None:
+            return centers, k
+        centers[k] = center
+    return centers, None
 
 
 def _check_fit(phase: str, radius: float, lengths: np.ndarray, gap: float) -> None:
