@@ -13,16 +13,19 @@
 """
 
 import csv
+import json
 
 import numpy as np
 import pytest
 
+from simulate import simulate
+
 from chemomech.case import load_case_text
-from chemomech.dolfinx_compat import MPI
 from chemomech.materials.homogenization import bulk_shear
 from chemomech.upscale.apparent import RVELoading
 from chemomech.upscale.command import homogenize_case
-from chemomech.upscale.table import phase_bounds, read_table, table_row
+from chemomech.materials.tabulated import read_table
+from chemomech.upscale.table import phase_bounds, table_row
 from chemomech.upscale.voigt import isotropic_projection
 
 E_P, NU_P, E_M, NU_M, BETA = 60e9, 0.25, 20e9, 0.35, 0.3
@@ -118,4 +121,47 @@ def test_command_writes_the_table(mpi_tmp_path):
     with (mpi_tmp_path / "out" / "homogenized.csv").open() as stream:
         assert next(csv.reader(stream))[0] == "xi [-]"
     assert (mpi_tmp_path / "out" / "homogenized.json").is_file()
-    assert MPI.COMM_WORLD.allreduce(1) >= 1
+
+
+def stack_case(table, kind: str) -> str:
+    return f"""
+name: cell_with_rve_material
+geometry:
+  type: stack
+  dimension: {kind}
+  diameter: 400 um
+  mesh_size: 50 um
+  layers:
+    - {{name: cathode, material: rve, thickness: 100 um}}
+materials:
+  rve: {{homogenized: {{file: {table}, boundary_conditions: uniform_traction}}}}
+mechanics: {{kinematics: small_strain}}
+fixture: {{type: gap}}
+lithiation:
+  protocol: [{{step: discharge, rate: 1 C, until_xi: 1.0}}]
+outputs: {{fields: false}}
+solver: {{max_xi_step: 0.2, newton_rtol: 1.0e-12}}
+"""
+
+
+@pytest.mark.parametrize("kind", ["plane_strain", "3d"])
+def test_a_cell_case_names_the_table_as_its_material(mpi_tmp_path, kind):
+    """A layer of the tabulated material in a rigid die under a constant gap: σ = −3K(ξ) s(ξ) (physics.md 10b,
+    small strain), K and s = Jg^(1/3) − 1 interpolated in the table."""
+    homogenize_case(load_case_text(rve_case("plane_strain")), mpi_tmp_path / "rve", (0.0, 0.5, 1.0),
+                    announce=lambda _: None)
+    table = mpi_tmp_path / "rve" / "homogenized.csv"
+    sim, history = simulate(stack_case(table, kind))
+    material = sim.materials["cathode"]
+    record = json.loads((mpi_tmp_path / "rve" / "homogenized.json").read_text())
+    assert material.active_fraction == pytest.approx(record["active_fraction [-]"]) and material.active_fraction > 0.2
+    data = read_table(table, "uniform_traction")
+    checked = 0
+    for state, pressure, _ in history:
+        if state.stage != "cycling":
+            continue
+        K = np.interp(state.xi, data["xi [-]"], data["bulk_modulus [Pa]"])
+        s = np.cbrt(1 + np.interp(state.xi, data["xi [-]"], data["volume_change [-]"])) - 1
+        assert pressure == pytest.approx(3 * K * s, rel=1e-6, abs=1.0)
+        checked += state.xi > 0
+    assert checked >= 5

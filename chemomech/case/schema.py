@@ -8,6 +8,7 @@ keeps the exact field of each problem so the loader can point at its line.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from itertools import pairwise
 from pathlib import Path
@@ -727,6 +728,36 @@ class Creep(_Model):
     """Rate-independent limit on the von Mises stress; null: none."""
 
 
+class HomogenizedTable(_Model):
+    """A homogenised RVE table (``chemomech homogenize``) used as the material."""
+
+    file: str
+    """homogenized.csv, relative to the case file's folder."""
+    boundary_conditions: Literal["uniform_displacement", "uniform_traction"]
+    """Which apparent response: the stiffer uniform displacement or the softer uniform traction."""
+    active_fraction: Fraction | None = None
+    """Volume fraction of lithiating material; default: the RVE's, from homogenized.json beside the table."""
+
+    @model_validator(mode="after")
+    def _readable(self, info: ValidationInfo) -> HomogenizedTable:
+        from chemomech.materials.tabulated import TableError, read_table
+
+        path = resolve(self.file, _case_folder(info))
+        try:
+            read_table(path, self.boundary_conditions)
+        except TableError as err:
+            _report([(("file",), str(err))])
+        self.file = str(path)
+        if self.active_fraction is None:
+            record = path.with_suffix(".json")
+            try:
+                self.active_fraction = float(json.loads(record.read_text())["active_fraction [-]"])
+            except (OSError, ValueError, KeyError, TypeError):
+                msg = f"required field is missing (no active fraction in {record.name} beside the table)"
+                _report([(("active_fraction",), msg)])
+        return self
+
+
 class MaterialSpec(_Model):
     """A material defined in the case file: from scratch, from a built-in, or a composite of phases."""
 
@@ -742,6 +773,8 @@ class MaterialSpec(_Model):
     """Counter-electrode growth; 'none' switches off a built-in's (Li_metal, indium, LTO)."""
     composition: Composition | None = None
     """A homogenised composite; excludes every other field."""
+    homogenized: HomogenizedTable | None = None
+    """The table of a homogenised RVE; excludes every other field."""
     compaction: Compaction | None = None
     """The material is a pressed powder that compacts under pressure."""
     creep: Creep | Literal[False] | None = None
@@ -761,6 +794,9 @@ class MaterialSpec(_Model):
         if self.composition is not None:
             others = sorted(self.model_fields_set - {"composition"})
             problems += [((f,), "not with composition (a composite's properties come from its phases)") for f in others]
+        elif self.homogenized is not None:
+            others = sorted(self.model_fields_set - {"homogenized"})
+            problems += [((f,), "not with homogenized (the table gives the properties)") for f in others]
         elif self.base is None:
             missing = [f for f in ("youngs_modulus", "poisson_ratio") if getattr(self, f) is None]
             problems += [((f,), "required field is missing (a material without 'base' needs it)") for f in missing]

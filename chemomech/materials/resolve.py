@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chemomech.materials import homogenization
@@ -12,6 +13,7 @@ from chemomech.materials.composite import CompositeMaterial, Phase
 from chemomech.materials.inelastic import CompactionLaw, CreepLaw, compaction_defaults, creep_defaults
 from chemomech.materials.library import default_library
 from chemomech.materials.material import Breathing, Material, MaterialLaw, SwellingLaw
+from chemomech.materials.tabulated import TabulatedMaterial
 
 if TYPE_CHECKING:
     from chemomech.case.schema import Case, Composition, MaterialSpec
@@ -110,6 +112,8 @@ def material_is_active(name: str, specs: Mapping[str, MaterialSpec]) -> bool:
     spec = specs.get(name)
     if spec is None:
         return builtin_materials()[name].active_fraction > 0
+    if spec.homogenized is not None:
+        return spec.homogenized.active_fraction > 0
     if spec.active_fraction is not None:
         return spec.active_fraction > 0
     return spec.base is not None and builtin_materials()[spec.base].active_fraction > 0
@@ -179,14 +183,23 @@ def resolve_materials(case: Case) -> dict[str, MaterialLaw]:
 
     A region's material is the case file's material of that name if there is
     one (a composite is built from its phases, with its fractions taken at
-    the initial lithiation), else the built-in.
+    the initial lithiation; a homogenized table is read), else the built-in.
     """
     # Imported here: chemomech.case.protocol imports this package.
     from chemomech.case.protocol import initial_lithiation
 
     builtins = builtin_materials()
     plain = {
-        name: material_from_spec(name, spec) for name, spec in case.materials.items() if spec.composition is None
+        name: material_from_spec(name, spec)
+        for name, spec in case.materials.items()
+        if spec.composition is None and spec.homogenized is None
+    }
+    plain |= {
+        name: TabulatedMaterial.from_table(
+            name, Path(spec.homogenized.file), spec.homogenized.boundary_conditions, spec.homogenized.active_fraction
+        )
+        for name, spec in case.materials.items()
+        if spec.homogenized is not None
     }
 
     def lookup(name: str) -> MaterialLaw:

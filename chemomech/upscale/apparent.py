@@ -41,7 +41,6 @@ from chemomech.upscale.voigt import COMPONENTS, from_voigt, to_voigt
 
 STRAIN_LOAD = 1e-3
 """Size of the unit macroscopic strains (the problem is linear: any size gives the same C)."""
-BOUNDARY_CONDITIONS = ("uniform_displacement", "uniform_traction")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ Writes, from rank 0, into the output directory:
 * ``homogenized.csv`` — the table of chemomech.upscale.table, one row per ξ
   and boundary condition, that a cell-scale case names as a material;
 * ``homogenized.json`` — the full apparent stiffness tensors and swelling
-  strains (Voigt, chemomech.upscale.voigt), the phase fractions, the case,
-  versions and rank count;
+  strains (Voigt, chemomech.upscale.voigt), the phase fractions, the active
+  fraction (volume share of lithiating material, which a cell case using the
+  table takes by default), the case, versions and rank count;
 * ``microstructure.json`` — the RVE's metrics, as ``chemomech run`` writes them.
 """
 
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from chemomech.dolfinx_compat import MPI
 from chemomech.output.provenance import environment, package_versions, write_json_atomic
-from chemomech.upscale.apparent import BOUNDARY_CONDITIONS, RVELoading
+from chemomech.materials.tabulated import BOUNDARY_CONDITIONS
+from chemomech.upscale.apparent import RVELoading
 from chemomech.upscale.table import phase_bounds, table_row, write_table
 
 BOX_GEOMETRIES = ("rve", "voxel", "mesh")
@@ -29,6 +31,7 @@ def homogenize_case(case, outdir: Path, xi_values=DEFAULT_XI, *, comm=MPI.COMM_W
     start = time.perf_counter()
     loading = RVELoading(case, comm)
     fractions = loading.phase_fractions()
+    active = sum(share * loading.materials[name].active_fraction for name, share in fractions.items() if name != "void")
     scale = loading.fields.max_youngs_modulus
     rows, states = [], []
     for xi in xi_values:
@@ -59,6 +62,7 @@ def homogenize_case(case, outdir: Path, xi_values=DEFAULT_XI, *, comm=MPI.COMM_W
             "voigt_order": "xx, yy, zz, yz, xz, xy (3D); xx, zz, xz (plane strain); engineering shear strains",
             "box [m]": loading.lengths.tolist(),
             "volume_fractions [-]": fractions,
+            "active_fraction [-]": active,
             "states": states,
             "wall_time_s": time.perf_counter() - start,
         }

@@ -17,34 +17,25 @@ One row per (ξ, boundary conditions), SI units in every column name:
   the same phases lie between them (physics.md section 9; for plane strain,
   whose discs are fibres, these spherical-inclusion bounds are only a guide).
 
-The full apparent tensors go to homogenized.json.
+The full apparent tensors go to homogenized.json; cell-scale cases read the
+table as chemomech.materials.tabulated.TabulatedMaterial.
 """
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from chemomech.materials.homogenization import bulk_shear, hashin_shtrikman, youngs_poisson
-from chemomech.upscale.apparent import ApparentState
+from chemomech.materials.tabulated import COLUMNS
 from chemomech.upscale.voigt import SHEARS, isotropic_projection
 
-COLUMNS = (
-    "xi [-]",
-    "boundary_conditions",
-    "bulk_modulus [Pa]",
-    "shear_modulus [Pa]",
-    "youngs_modulus [Pa]",
-    "poisson_ratio [-]",
-    "swelling_strain [-]",
-    "volume_change [-]",
-    "hs_lower_bulk [Pa]",
-    "hs_upper_bulk [Pa]",
-    "hs_lower_shear [Pa]",
-    "hs_upper_shear [Pa]",
-)
+if TYPE_CHECKING:
+    from chemomech.upscale.apparent import ApparentState
+
 
 
 def phase_bounds(materials: dict, fractions: dict[str, float], xi: float) -> dict[str, float]:
@@ -95,11 +86,3 @@ def write_table(path: Path, rows: list[dict]) -> None:
         for row in rows:
             writer.writerow({key: (f"{value:.10g}" if isinstance(value, float) else value) for key, value in row.items()})
     partial.replace(path)
-
-
-def read_table(path: Path, boundary_conditions: str) -> dict[str, np.ndarray]:
-    """The columns of one boundary condition's rows, sorted by ξ (numbers as arrays)."""
-    with Path(path).open(newline="") as stream:
-        rows = [row for row in csv.DictReader(stream) if row.get("boundary_conditions") == boundary_conditions]
-    rows.sort(key=lambda row: float(row["xi [-]"]))
-    return {key: np.array([float(row[key]) for row in rows]) for key in COLUMNS if key != "boundary_conditions"}
