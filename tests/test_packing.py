@@ -337,7 +337,11 @@ def test_lens_volume_and_rim_against_quadrature(dim):
         ([PhaseSpec("b", 0.1, 0.5, attach_to="a"), PhaseSpec("a", 0.2, 1.0)], {}, "listed before it, one of \\[\\]"),
         ([PhaseSpec("a", 0.1, 0.5, attach_to="a")], {}, "phase 'a': attach_to must name"),
         (
-            [PhaseSpec("a", 0.2, 1.0), PhaseSpec("b", 0.1, 0.5, attach_to="a"), PhaseSpec("c", 0.1, 0.5, attach_to="b")],
+            [
+                PhaseSpec("a", 0.2, 1.0),
+                PhaseSpec("b", 0.1, 0.5, attach_to="a", overlap=0.2),
+                PhaseSpec("c", 0.1, 0.5, attach_to="b", overlap=0.2),
+            ],
             {},
             "phase 'c': its host 'b' is attached itself",
         ),

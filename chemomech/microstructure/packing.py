@@ -355,26 +355,24 @@ class _Placer:
         particles, with their centres and radii) in a random direction u, obeying the wall rule; listed from
         now on. Returns (centre, host index, u), or None after max_attempts."""
         r, g, L = radius, self.gap, self.box
-        drawn = {}
 
         def candidates(k: int):
             pick = self.rng.integers(len(hosts), size=k)
             u = self.rng.normal(size=(k, len(L)))
-            u /= np.linalg.norm(u, axis=1)[:, None]
-            x = centers[pick] + (radii[pick] + reach * r)[:, None] * u
-            drawn.update(pick=pick, u=u)
+            x = centers[pick] + ((radii[pick] + reach * r) / np.linalg.norm(u, axis=1))[:, None] * u
             return x, np.all((x >= r + g) & (x <= L - r - g), axis=1), hosts[pick]
 
         found = self._first_free(radius, candidates)
         if found is None:
             return None
-        center, row = found
-        return center, int(hosts[drawn["pick"][row]]), drawn["u"][row]
+        center, host = found
+        offset = center - centers[np.flatnonzero(hosts == host)[0]]
+        return center, host, offset / np.linalg.norm(offset)
 
     def _first_free(self, radius: float, candidates):
         """The first free one of up to max_attempts centres from ``candidates(k)`` -> (centres (k, d), allowed
         (k,), listed particle to ignore (k,) or −1), in doubling batches; listed from now on. Returns (centre,
-        row in its batch) or None."""
+        the particle it ignored) or None."""
         block = self.cells.block(radius)
         batch_limit = max(1, GATHER_LIMIT // (len(block[1]) * self.cells.table.shape[1]))
         tried, batch = 0, 4
@@ -386,7 +384,7 @@ class _Placer:
             if free.any():
                 row = int(np.argmax(free))
                 self.cells.add(x[row], radius)
-                return x[row], row
+                return x[row], int(np.broadcast_to(ignore, k)[row])
             batch *= 2
         return None
 
@@ -506,13 +504,7 @@ def pack(
         radii = radii * ratio[phase] ** (1 / dim)
         for index, name in enumerate(names):
             _check_fit(name, float(radii[phase == index].max()), lengths, gap)
-        small = attachments.attached[attachments.distances(radii) <= radii[attachments.attached]]
-        if small.size:  # the host's centre would lie in the attached particle: R ≤ 2 overlap r
-            k = int(small[0])
-            raise PackingError(
-                f"phase {names[phase[k]]!r}: fitting the fractions left a particle of radius {radii[k]:.4g} m on a "
-                f"host of radius {radii[host[k]]:.4g} m, not larger than 2 overlap r; lower the overlap"
-            )
+        _check_hosts(attachments, radii, [names[index] for index in phase])
         if not relax(radii):
             raise PackingError(f"the particles jammed while fitting the fractions inside the box; {reached(radii)}")
     else:
@@ -531,6 +523,17 @@ def _check_fit(phase: str, radius: float, lengths: np.ndarray, gap: float) -> No
             f"phase {phase!r}: a radius of {radius:.4g} m does not fit the box {tuple(lengths.tolist())} m with "
             f"min_gap {gap:.4g} m (every length must exceed 2 (r + min_gap)); lower the radius or its spread, "
             "or enlarge the box"
+        )
+
+
+def _check_hosts(attachments: _Attachments, radii: np.ndarray, phases: list[str]) -> None:
+    """Every host must stay larger than 2 overlap r, i.e. its centre outside the attached particle (d > r)."""
+    small = attachments.attached[attachments.distances(radii) <= radii[attachments.attached]]
+    if small.size:
+        k, host = int(small[0]), int(attachments.host[small[0]])
+        raise PackingError(
+            f"phase {phases[k]!r}: fitting the fractions left a particle of radius {radii[k]:.4g} m on a "
+            f"{phases[host]!r} host of radius {radii[host]:.4g} m, not larger than 2 overlap r; lower the overlap"
         )
 
 
