@@ -456,7 +456,7 @@ MALFORMED = [
     param(
         "rve_attached_tangent",
         rve("attach_to: active"),
-        (9, "geometry.particles[2].overlap", "at least 0.05 with attach_to (tangent particles cannot be meshed), got 0"),
+        (9, "geometry.particles[2].overlap", "at least 0.05 with attach_to (tangent particles cannot be meshed)"),
     ),
     param("rve_overlap_one", rve("attach_to: active, overlap: 1"), (9, "geometry.particles[2].overlap", "less than 1")),
     # the mixed formulation is P2–P0 with LU

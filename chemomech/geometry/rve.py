@@ -3,11 +3,11 @@
 The packing (chemomech.microstructure.packing) is computed identically on
 every rank from the case's seed; the meshing rank draws it with OpenCASCADE:
 
-1. each solid particle, clipped to the box where it crosses a face
-   (``boundary: cut``); an attached particle (``attach_to``, pores too)
-   with its host cut out of it, so that the lens they share is the host's and
-   the two touch along a spherical cap whose rim, where it leaves the matrix,
-   is the triple-phase line (two points in 2D);
+1. each particle, a solid one clipped to the box where it crosses a face
+   (``boundary: cut``); an attached one (``attach_to``, pores too) with its
+   host cut out of it, so that the lens they share is the host's and the two
+   touch along a spherical cap whose rim, where it leaves the matrix, is the
+   triple-phase line (two points in 2D);
 2. the box, with the void particles (pores) cut out of it;
 3. one boolean fragment of the box with the solid particles, which makes every
    interface conforming. A fragment piece that comes from a particle takes
