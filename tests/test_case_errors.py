@@ -29,6 +29,25 @@ geometry:
   matrix_material: Li6PS5Cl
 """
 
+RVE = """\
+geometry:
+  type: rve
+  dimension: 3d
+  size: [20 um, 20 um, 20 um]
+  matrix: {name: electrolyte, material: Li6PS5Cl}
+  particles:
+    - {name: active, material: sulfur, volume_fraction: 0.3, radius: 4 um}
+    - {name: pores, void: true, volume_fraction: 0.05, radius: 2 um}
+"""
+
+
+def rve(*phases: str) -> str:
+    """RVE with more particle phases from line 9 (a carbon phase with the given extra fields, or a whole
+    phase mapping), then a fixture."""
+    lines = [p if p.startswith("{") else "{name: carbon, material: carbon_black_agglomerate, volume_fraction: 0.1, "
+             f"radius: 2 um, {p}}}" for p in phases]
+    return RVE + "".join(f"    - {line}\n" for line in lines) + "fixture: {type: gap}\n"
+
 
 def material(body: str) -> str:
     """BASE with a case material ``m`` whose body starts at line 15."""
@@ -400,6 +419,46 @@ MALFORMED = [
         composite(*S_SE, extra="  porosity: 1\n"),
         (16, "materials.m.composition.porosity", "less than 1.0, got 1"),
     ),
+    # particles attached to a host phase in a generated RVE
+    param(
+        "rve_attach_to_unknown",
+        rve("attach_to: activ, overlap: 0.2"),
+        (9, "geometry.particles[2].attach_to", "unknown particle phase 'activ'; did you mean 'active'?"),
+    ),
+    param("rve_attach_to_void", rve("attach_to: pores, overlap: 0.2"), (9, "geometry.particles[2].attach_to", "void")),
+    param(
+        "rve_attach_to_itself",
+        rve("attach_to: carbon, overlap: 0.2"),
+        (9, "geometry.particles[2].attach_to", "cannot attach to itself"),
+    ),
+    param(
+        "rve_attach_to_a_later_phase",
+        rve(
+            "attach_to: binder, overlap: 0.2",
+            "{name: binder, material: carbon_black_agglomerate, volume_fraction: 0.05, radius: 1 um}",
+        ),
+        (9, "geometry.particles[2].attach_to", "the host 'binder' must be listed before this phase"),
+    ),
+    param(
+        "rve_attach_to_an_attached_phase",
+        rve(
+            "attach_to: active, overlap: 0.2",
+            "{name: binder, material: carbon_black_agglomerate, volume_fraction: 0.05, radius: 1 um,"
+            " attach_to: carbon, overlap: 0.2}",
+        ),
+        (10, "geometry.particles[3].attach_to", "the host 'carbon' is attached itself (to 'active')"),
+    ),
+    param(
+        "rve_overlap_without_attach_to",
+        rve("overlap: 0.2"),
+        (9, "geometry.particles[2].overlap", "only with attach_to"),
+    ),
+    param(
+        "rve_attached_tangent",
+        rve("attach_to: active"),
+        (9, "geometry.particles[2].overlap", "at least 0.05 with attach_to (tangent particles cannot be meshed)"),
+    ),
+    param("rve_overlap_one", rve("attach_to: active, overlap: 1"), (9, "geometry.particles[2].overlap", "less than 1")),
     # the mixed formulation is P2–P0 with LU
     param(
         "mixed_with_p1",

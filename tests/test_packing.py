@@ -1,7 +1,9 @@
-"""Random particle packings: fractions, distances, boundary rules, reproducibility, cut volumes, errors.
+"""Random particle packings: fractions, distances, boundary rules, reproducibility, cut volumes, attached
+phases and their lenses, errors.
 
 The cathode mix is the typical one: 30 % active (r̄ = 5 µm, CV 0.2), 10 %
-carbon and 10 % pores (2 µm) in a box sized for about 30 active particles.
+carbon and 10 % pores (2 µm) in a box sized for about 30 active particles;
+its attached variant puts the carbon on the active particles (overlap 0.2).
 Distances are checked by brute force over all pairs, independently of the
 packing's own cell list and k-d tree.
 """
@@ -15,6 +17,8 @@ import pytest
 from scipy import integrate
 
 from chemomech.microstructure import PackingError, PhaseSpec, inside_volume, pack, size_distribution
+from chemomech.microstructure.lens import lens_volume, rim_radius
+from chemomech.microstructure.packing import ball_volume
 
 MIX = (
     PhaseSpec("active", 0.30, 5e-6, radius_spread=0.2),
@@ -205,6 +209,112 @@ def test_sphere_cut_by_three_faces_does_not_depend_on_the_axis_order():
     assert 1 / 6 * math.pi * R**3 < volumes[0] < 4 / 3 * math.pi * R**3
 
 
+# --- attached phases: carbon on the active particles ------------------------------------------------------------
+
+OVERLAP = 0.2
+ATTACHED_MIX = (MIX[0], PhaseSpec("carbon", 0.10, 2e-6, attach_to="active", overlap=OVERLAP), MIX[2])
+ATTACHED_CASES = [(dim, boundary, seed) for dim in (3, 2) for boundary in ("wall", "cut") for seed in (1, 2)]
+
+
+@cache
+def attached_packing(dim, boundary, seed):
+    # 50 % in total: the 3D packing grows from the RSA fraction, relaxing the attached particles with their hosts
+    return pack((BOX[dim],) * dim, ATTACHED_MIX, seed=seed, min_gap=GAP, boundary=boundary)
+
+
+def hosts(packing):
+    return np.array([-1 if p.host is None else p.host for p in packing.particles])
+
+
+@pytest.mark.parametrize(("dim", "boundary", "seed"), ATTACHED_CASES)
+def test_attached_particles_reach_into_their_host_by_the_overlap(dim, boundary, seed):
+    packing = attached_packing(dim, boundary, seed)
+    centers, radii, _ = arrays(packing)
+    host = hosts(packing)
+    attached = np.flatnonzero(host >= 0)
+    phases = np.array([p.phase for p in packing.particles])
+    assert set(phases[attached]) == {"carbon"} and attached.size > 20
+    assert np.all(phases[host[attached]] == "active")
+    assert np.all(host[phases == "carbon"] >= 0)
+    distance = np.linalg.norm(centers[attached] - centers[host[attached]], axis=1)
+    expected = radii[host[attached]] + radii[attached] * (1 - 2 * OVERLAP)
+    assert distance == pytest.approx(expected, rel=1e-12)
+    assert radii[host[attached]] + radii[attached] - distance == pytest.approx(2 * OVERLAP * radii[attached], rel=1e-9)
+
+
+@pytest.mark.parametrize(("dim", "boundary", "seed"), ATTACHED_CASES)
+def test_attached_particles_keep_the_gap_from_all_but_their_host_and_stay_inside(dim, boundary, seed):
+    packing = attached_packing(dim, boundary, seed)
+    centers, radii, box = arrays(packing)
+    host = hosts(packing)
+    surface = np.linalg.norm(centers[:, None] - centers[None], axis=-1) - radii[:, None] - radii[None]
+    np.fill_diagonal(surface, np.inf)
+    attached = np.flatnonzero(host >= 0)
+    assert np.all(surface[attached, host[attached]] < 0)  # attached and host overlap ...
+    surface[attached, host[attached]] = surface[host[attached], attached] = np.inf
+    assert surface.min() >= GAP * (1 - 1e-9)  # ... and nothing else does, siblings included
+    r = radii[attached, None]
+    assert np.all((centers[attached] - r >= GAP * (1 - 1e-9)) & (box - centers[attached] - r >= GAP * (1 - 1e-9)))
+
+
+def painted_fractions(packing, n: int) -> dict[str, float]:
+    """Fractions from the cell centres of an n^d grid: each cell takes the first particle (placement order:
+    hosts before their attached particles) that contains it, so a lens counts for the host."""
+    box = np.array(packing.box)
+    h = box / n
+    owner = np.full((n,) * len(box), -1, dtype=np.int16)
+    for k, particle in enumerate(packing.particles):
+        c, r = np.array(particle.center), particle.radius
+        lo, hi = np.maximum(((c - r) / h).astype(int), 0), np.minimum(((c + r) / h).astype(int) + 1, n)
+        axes = [(np.arange(a, b) + 0.5) * step - x for a, b, step, x in zip(lo, hi, h, c, strict=True)]
+        inside = sum(np.meshgrid(*[a**2 for a in axes], indexing="ij", sparse=True)) < r**2
+        block = owner[tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))]
+        block[inside & (block < 0)] = k
+    counts = np.bincount(owner[owner >= 0], minlength=len(packing.particles))
+    fractions: dict[str, float] = {}
+    for particle, count in zip(packing.particles, counts, strict=True):
+        fractions[particle.phase] = fractions.get(particle.phase, 0.0) + count / n ** len(box)
+    return fractions
+
+
+@pytest.mark.parametrize(("dim", "boundary", "n"), [(2, "wall", 4000), (2, "cut", 4000), (3, "wall", 360)])
+def test_fractions_with_lenses_are_exact_against_a_fine_grid(dim, boundary, n):
+    packing = attached_packing(dim, boundary, 1)
+    targets = {spec.name: spec.volume_fraction for spec in ATTACHED_MIX}
+    assert packing.volume_fractions() == pytest.approx(targets, rel=1e-6)
+    # counting the lenses twice would put carbon about 10 % high
+    assert painted_fractions(packing, n) == pytest.approx(targets, rel=1e-3)
+
+
+@pytest.mark.parametrize("dim", [3, 2])
+def test_attached_packings_are_reproducible_from_the_seed(dim):
+    first = attached_packing(dim, "wall", 1)
+    assert pack((BOX[dim],) * dim, ATTACHED_MIX, seed=1, min_gap=GAP) == first
+    other = attached_packing(dim, "wall", 2)
+    assert [p.host for p in other.particles] != [p.host for p in first.particles]
+
+
+def test_without_attachment_no_particle_has_a_host():
+    assert all(p.host is None for p in mix_packing(3, "wall", 1).particles)
+
+
+@pytest.mark.parametrize("dim", [3, 2])
+def test_lens_volume_and_rim_against_quadrature(dim):
+    """The lens as ∫ of the slice area (3D: π ρ², 2D: 2ρ) of the thinner ball along the line of centres."""
+    big, small, d = 1.3, 0.7, 1.6
+
+    def width2(x):  # squared slice radius of the lens at x on the axis (host centre at 0, the other at d)
+        return max(min(big**2 - x**2, small**2 - (x - d) ** 2), 0.0)
+
+    plane = (d**2 + big**2 - small**2) / (2 * d)  # where the spheres cross
+    slice_measure = (lambda x: math.pi * width2(x)) if dim == 3 else (lambda x: 2 * math.sqrt(width2(x)))
+    reference = sum(integrate.quad(slice_measure, a, b, epsabs=1e-14)[0] for a, b in ((d - small, plane), (plane, big)))
+    assert lens_volume(big, small, d, dim) == pytest.approx(reference, rel=1e-10)
+    assert rim_radius(big, small, d) == pytest.approx(math.sqrt(big**2 - plane**2), rel=1e-12)
+    assert lens_volume(big, small, big + small, dim) == 0.0
+    assert lens_volume(big, small, 0.5, dim) == pytest.approx(ball_volume(small, dim), rel=1e-15)  # inside
+
+
 # --- errors -------------------------------------------------------------------------------------------------
 
 
@@ -221,6 +331,25 @@ def test_sphere_cut_by_three_faces_does_not_depend_on_the_axis_order():
         ([PhaseSpec("a", 0.2, 1.0)], {"boundary": "periodic"}, "boundary"),
         ([PhaseSpec("a", 0.1, 1.0), PhaseSpec("a", 0.1, 1.0)], {}, "unique"),
         ([], {}, "at least one phase"),
+        ([PhaseSpec("a", 0.2, 1.0, overlap=0.2)], {}, "phase 'a': overlap needs attach_to"),
+        ([PhaseSpec("a", 0.2, 1.0), PhaseSpec("b", 0.1, 0.5, attach_to="a", overlap=1.0)], {}, r"overlap .*\[0, 1\)"),
+        ([PhaseSpec("a", 0.2, 1.0), PhaseSpec("b", 0.1, 0.5, attach_to="c")], {}, "phase 'b': attach_to must name"),
+        ([PhaseSpec("b", 0.1, 0.5, attach_to="a"), PhaseSpec("a", 0.2, 1.0)], {}, "listed before it, one of \\[\\]"),
+        ([PhaseSpec("a", 0.1, 0.5, attach_to="a")], {}, "phase 'a': attach_to must name"),
+        (
+            [
+                PhaseSpec("a", 0.2, 1.0),
+                PhaseSpec("b", 0.1, 0.5, attach_to="a", overlap=0.2),
+                PhaseSpec("c", 0.1, 0.5, attach_to="b", overlap=0.2),
+            ],
+            {},
+            "phase 'c': its host 'b' is attached itself",
+        ),
+        (
+            [PhaseSpec("a", 0.05, 0.5), PhaseSpec("b", 0.1, 1.0, attach_to="a", overlap=0.3)],
+            {},
+            r"phase 'b': no 'a' particle is larger than 2 overlap r",
+        ),
     ],
 )
 def test_invalid_inputs_raise_packing_error(phases, kwargs, match):

@@ -8,6 +8,9 @@ and 3D, also under mpiexec -n 2:
 * the same seed gives the same mesh, another seed another one;
 * the distributed mesh has the regions, box faces and interfaces named as in
   chemomech.geometry.box, with the volumes microstructure.json reports;
+* carbon attached to the active particles makes an active/carbon interface
+  and a triple-phase boundary, whose length converges to the exact rim of
+  one attached sphere;
 * an RVE whose phases are all one swelling material is a homogeneous body in
   a rigid die (rollers on the bottom and sides): under a constant gap its
   stack pressure is physics.md 10b's −σ = −g³[μ(1/g² − 1) − 3λ ln g] and every
@@ -26,18 +29,25 @@ from simulate import simulate
 
 from chemomech.case import load_case_text
 from chemomech.dolfinx_compat import MPI, dolfinx
-from chemomech.geometry import build_domain
+from chemomech.geometry import build_domain, gmsh_model, rve
+from chemomech.microstructure.lens import lens_volume, rim_radius
 from chemomech.output.interfaces import InterfaceTractions
 
 E, NU, BETA = 10e9, 0.3, 0.787
+OVERLAP = 0.2
 SIZE = {"plane_strain": [24, 20], "3d": [16, 16, 14]}  # um
 
 
-def rve_case(kind: str, *, seed: int = 1, material: str = "Li6PS5Cl", fixture: str = "{type: gap}") -> str:
+def rve_case(
+    kind: str, *, seed: int = 1, material: str = "Li6PS5Cl", fixture: str = "{type: gap}", attached: bool = False
+) -> str:
     """Active and carbon particles and pores in an electrolyte matrix; with a ``material`` other than
-    Li6PS5Cl every solid phase is that material and there are no pores (a homogeneous body)."""
+    Li6PS5Cl every solid phase is that material and there are no pores (a homogeneous body); ``attached``
+    puts the carbon (overlap 0.2) and the pores (0.3) on the active particles."""
     size = ", ".join(f"{length} um" for length in SIZE[kind])
-    pores = "- {name: pores, void: true, volume_fraction: 0.04, radius: 1.6 um}" if material == "Li6PS5Cl" else ""
+    attach, pore_attach = (f", attach_to: active, overlap: {o}" if attached else "" for o in (OVERLAP, 0.3))
+    pores = "- {name: pores, void: true, volume_fraction: 0.04, radius: 1.6 um" + pore_attach + "}"
+    pores = pores if material == "Li6PS5Cl" else ""
     return f"""
 name: rve_test
 geometry:
@@ -49,7 +59,7 @@ geometry:
     - {{name: active, material: {"active" if material == "Li6PS5Cl" else material}, volume_fraction: 0.25,
         radius: 3 um, radius_spread: 0.2}}
     - {{name: carbon, material: {"carbon_black_agglomerate" if material == "Li6PS5Cl" else material},
-        volume_fraction: 0.05, radius: 1.8 um}}
+        volume_fraction: 0.05, radius: 1.8 um{attach}}}
     {pores}
   seed: {seed}
   min_gap: 0.3 um
@@ -121,6 +131,81 @@ def _pore_cuts(domain, ds, face: str) -> float:
     # every facet on the plane z = L_z belongs to 'top': compare with all boundary facets on that plane
     on_plane = ufl.conditional(ufl.gt(x[gdim - 1], lengths[-1] * (1 - 1e-9)), 1.0, 0.0)
     return np.prod(lengths[:-1]) - integral(domain, on_plane * ds)
+
+
+@pytest.mark.parametrize("kind", ["plane_strain", "3d"])
+def test_attached_carbon_makes_a_triple_phase_boundary(kind):
+    """Carbon attached to the active particles meets them on an interface (the host's cap inside the carbon
+    particle) whose rim is the triple-phase line: two points per carbon disc in 2D, a circle of radius ρ per
+    carbon sphere in 3D, which the mesh inscribes with polygons. Pores attached to them leave the active
+    particles whole, their caps in the pores open."""
+    domain = domain_of(rve_case(kind, attached=True))
+    assert {"surface:active", "interface:active/carbon"} <= set(domain.boundaries)
+    assert "interface:active/active" not in domain.boundaries
+    assert domain.metrics["mesh"]["interface_areas [m2]"]["active/pores"] > 0
+    particles = rve.packing_of(load_case_text(rve_case(kind, attached=True)).geometry).particles
+    carbon = [(p, particles[p.host]) for p in particles if p.phase == "carbon"]
+    assert len(carbon) == domain.metrics["particle_count"]["carbon"] > 1
+    R, r = (np.array([pair[i].radius for pair in carbon]) for i in (1, 0))
+    d = np.array([math.dist(p.center, host.center) for p, host in carbon])
+    plane = (d**2 + R**2 - r**2) / (2 * d)  # of the rim, from the host's centre
+    mesh = domain.metrics["mesh"]
+    if kind == "3d":
+        exact_rim, exact_cap = np.sum(2 * np.pi * rim_radius(R, r, d)), np.sum(2 * np.pi * R * (R - plane))
+        assert 0.95 * exact_rim < mesh["triple_phase_boundary_length [m]"] < exact_rim
+    else:
+        exact_cap = np.sum(2 * R * np.arccos(plane / R))  # the host's arc inside the carbon disc, per metre
+        assert mesh["triple_phase_points [-]"] == 2 * len(carbon)
+    # the inscribed facets lose about four times the rim's relative length: 7 % at these coarse sizes
+    assert 0.85 * exact_cap < mesh["interface_areas [m2]"]["active/carbon"] < exact_cap
+    dS = ufl.Measure("dS", domain=domain.mesh, subdomain_data=domain.facet_tags)
+    area = integral(domain, 1.0 * dS(domain.boundaries["interface:active/carbon"]))
+    assert area == pytest.approx(mesh["interface_areas [m2]"]["active/carbon"], rel=1e-10)
+
+
+def one_attached_sphere(interface_mesh_size: float) -> str:
+    """A host sphere (R = 4 µm) with one attached sphere (r = 2 µm, overlap 0.2) in a 16 µm box: explicit
+    radii and fractions that hold exactly one particle each."""
+    box = 16e-6**3
+    host = 4 / 3 * math.pi * 4e-6**3 / box
+    attached = (4 / 3 * math.pi * 2e-6**3 - lens_volume(4e-6, 2e-6, 5.2e-6, 3)) / box
+    return f"""
+geometry:
+  type: rve
+  dimension: 3d
+  size: [16 um, 16 um, 16 um]
+  matrix: {{name: electrolyte, material: Li6PS5Cl}}
+  particles:
+    - {{name: active, material: sulfur, volume_fraction: {host!r}, radius: 4 um, radii: [4 um]}}
+    - {{name: carbon, material: carbon_black_agglomerate, volume_fraction: {float(attached)!r}, radius: 2 um,
+        radii: [2 um], attach_to: active, overlap: {OVERLAP}}}
+  seed: 3
+  mesh_size: 4 um
+  interface_mesh_size: {interface_mesh_size} um
+  triple_phase: [active, electrolyte, carbon]
+fixture: {{type: gap}}
+"""
+
+
+def test_triple_phase_length_of_one_attached_sphere_converges_to_its_rim():
+    """The rim of a 2 µm sphere reaching 2 overlap r = 0.8 µm into a 4 µm one (centres 5.2 µm apart) is a
+    circle of radius ρ = √(11.2 · 3.2 · 7.2 · 0.8) / 10.4 µm = 1.381 µm; the mesh's triple-phase edges
+    inscribe it, short by about π²/(6 N²) with N = 2πρ / h edges: the error falls as h²."""
+    exact = 2 * math.pi * float(rim_radius(4e-6, 2e-6, 5.2e-6))
+    assert exact / (2 * math.pi) == pytest.approx(1.381e-6, rel=1e-3)
+    errors = []
+    for size in (1.0, 0.5, 0.25):
+        geometry = load_case_text(one_attached_sphere(size)).geometry
+        blueprint = rve.blueprint(geometry)
+        with gmsh_model.gmsh_session("tpb"):
+            blueprint.draw()
+            gmsh_model.generate(3)
+            metrics = blueprint.analyse()
+        assert metrics["particle_count"] == {"active": 1, "carbon": 1}
+        errors.append(1 - metrics["mesh"]["triple_phase_boundary_length [m]"] / exact)
+    assert 0 < errors[2] < errors[1] < errors[0]
+    assert errors[1] < 0.02
+    assert errors[1] / errors[2] > 3  # second order
 
 
 @pytest.mark.parametrize("kind", ["plane_strain", "3d"])

@@ -185,6 +185,10 @@ class InclusionGeometry(_Model):
         return {("inclusion_material",): self.inclusion_material, ("matrix_material",): self.matrix_material}
 
 
+MIN_OVERLAP = 0.05
+"""Least overlap of an attached particle phase."""
+
+
 class ParticlePhase(_Model):
     """Spherical (3D) or circular (plane strain) particles of one phase of a generated RVE."""
 
@@ -202,6 +206,12 @@ class ParticlePhase(_Model):
     """Relative standard deviation of the radius (lognormal); 0: all equal."""
     radii: list[Length] | None = None
     """Explicit radii, used in turn instead of the distribution."""
+    attach_to: str | None = None
+    """A solid particle phase listed before this one (the host): each particle of this phase touches one of
+    its particles, and the lens they share is the host's."""
+    overlap: float = Field(0.0, ge=0, lt=1)
+    """With attach_to: how deep each particle reaches into its host, as a fraction of its diameter (at least
+    MIN_OVERLAP; tangent particles cannot be meshed)."""
 
     @field_validator("name")
     @classmethod
@@ -211,11 +221,18 @@ class ParticlePhase(_Model):
         return name
 
     @model_validator(mode="after")
-    def _material_or_void(self) -> ParticlePhase:
+    def _consistent(self) -> ParticlePhase:
+        problems: list[tuple[Loc, str]] = []
         if self.void and self.material is not None:
-            _report([(("material",), "a void phase has no material")])
+            problems.append((("material",), "a void phase has no material"))
         if not self.void and self.material is None:
-            _report([(("material",), "required field is missing (or set void: true for pores)")])
+            problems.append((("material",), "required field is missing (or set void: true for pores)"))
+        if self.attach_to is None and self.overlap != 0:
+            problems.append((("overlap",), "only with attach_to (the host phase)"))
+        if self.attach_to is not None and self.overlap < MIN_OVERLAP:
+            msg = f"expected at least {MIN_OVERLAP} with attach_to (tangent particles cannot be meshed)"
+            problems.append((("overlap",), f"{msg}, got {self.overlap:g}"))
+        _report(problems)
         return self
 
 
@@ -267,6 +284,9 @@ class RVEGeometry(_Model):
         total = sum(phase.volume_fraction for phase in self.particles)
         if total >= 1:
             problems.append((("particles",), f"expected volume fractions summing to less than 1, got {total:g}"))
+        for i, phase in enumerate(self.particles):
+            if phase.attach_to is not None:
+                problems.extend((("particles", i, "attach_to"), msg) for msg in self._host_problems(i))
         if self.triple_phase is not None:
             solid = [name for name, kind in self.region_kinds().items() if kind != "void"]
             for i, name in enumerate(self.triple_phase):
@@ -274,6 +294,23 @@ class RVEGeometry(_Model):
                     problems.append((("triple_phase", i), unknown_name("region", name, solid)))
         _report(problems)
         return self
+
+    def _host_problems(self, i: int) -> list[str]:
+        """What is wrong with the host that particle phase ``i`` attaches to: it must be another, solid,
+        free particle phase listed before it."""
+        name = self.particles[i].attach_to
+        before = {phase.name: phase for phase in self.particles[:i]}
+        if name == self.particles[i].name:
+            return ["a phase cannot attach to itself"]
+        if any(phase.name == name for phase in self.particles[i:]):
+            return [f"the host {name!r} must be listed before this phase"]
+        if name not in before:
+            return [unknown_name("particle phase", name, list(before))]
+        if before[name].void:
+            return [f"the host {name!r} is void; attach to a solid phase"]
+        if before[name].attach_to is not None:
+            return [f"the host {name!r} is attached itself (to {before[name].attach_to!r}); attach to a free phase"]
+        return []
 
     def region_kinds(self) -> dict[str, str]:
         """Region name -> 'matrix', 'particles' or 'void', matrix first."""

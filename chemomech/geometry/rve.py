@@ -3,10 +3,13 @@
 The packing (chemomech.microstructure.packing) is computed identically on
 every rank from the case's seed; the meshing rank draws it with OpenCASCADE:
 
-1. the box, with the void particles (pores) cut out of it;
-2. each solid particle, clipped to the box where it crosses a face
-   (``boundary: cut``);
-3. one boolean fragment of the box with the particles, which makes every
+1. each particle, a solid one clipped to the box where it crosses a face
+   (``boundary: cut``); an attached one (``attach_to``, pores too) with its
+   host cut out of it, so that the lens they share is the host's and the two
+   touch along a spherical cap whose rim, where it leaves the matrix, is the
+   triple-phase line (two points in 2D);
+2. the box, with the void particles (pores) cut out of it;
+3. one boolean fragment of the box with the solid particles, which makes every
    interface conforming. A fragment piece that comes from a particle takes
    that particle's phase, the rest is the matrix.
 
@@ -52,6 +55,8 @@ def packing_of(geometry):
             radius=float(phase.radius),
             radius_spread=float(phase.radius_spread),
             radii=None if phase.radii is None else tuple(float(r) for r in phase.radii),
+            attach_to=phase.attach_to,
+            overlap=float(phase.overlap),
         )
         for phase in geometry.particles
     ]
@@ -96,20 +101,25 @@ def _draw(geometry, packing, gdim: int, scale: float, regions: tuple[str, ...]) 
     lengths = [length / scale for length in packing.box]
     kinds = geometry.region_kinds()
     cell = _box(gdim, lengths)
-    voids = [_particle(gdim, p, scale) for p in packing.particles if kinds[p.phase] == "void"]
+    shapes = {
+        k: _particle(gdim, p, scale) if kinds[p.phase] == "void" else _clipped(gdim, p, scale, lengths)
+        for k, p in enumerate(packing.particles)
+    }
+    for k, particle in enumerate(packing.particles):
+        if particle.host is not None:  # hosts are solid and free (schema): their shapes are final
+            shapes[k] = _cut_by_host(shapes[k], shapes[particle.host], particle.phase)
+    voids = [shapes.pop(k) for k, p in enumerate(packing.particles) if kinds[p.phase] == "void"]
     if voids:
         cut, _ = occ.cut([cell], voids)
         if len(cut) != 1:
             raise RuntimeError(f"cutting the pores left {len(cut)} matrix pieces")
         cell = cut[0]
-    solids = [p for p in packing.particles if kinds[p.phase] != "void"]
-    shapes = [_clipped(gdim, p, scale, lengths) for p in solids]
-    _, pieces = occ.fragment([cell], shapes)
+    _, pieces = occ.fragment([cell], list(shapes.values()))
     occ.synchronize()
 
     region_of = {tag: geometry.matrix.name for _, tag in pieces[0]}
-    for particle, made in zip(solids, pieces[1:], strict=True):
-        region_of |= {tag: particle.phase for _, tag in made}
+    for k, made in zip(shapes, pieces[1:], strict=True):
+        region_of |= {tag: packing.particles[k].phase for _, tag in made}
     cells_of = {name: [tag for tag, owner in region_of.items() if owner == name] for name in regions}
     planes = box.face_planes(gdim, lengths)
     facets = gmsh_model.classify_facets(
@@ -154,6 +164,14 @@ def _clipped(gdim: int, particle, scale: float, lengths) -> tuple[int, int]:
     if len(clipped) != 1:
         raise RuntimeError(f"clipping a {particle.phase} particle to the box gave {len(clipped)} pieces")
     return clipped[0]
+
+
+def _cut_by_host(shape: tuple[int, int], host: tuple[int, int], phase: str) -> tuple[int, int]:
+    """The attached particle's shape less its host's, which is kept."""
+    cut, _ = gmsh.model.occ.cut([shape], [host], removeTool=False)
+    if len(cut) != 1:
+        raise RuntimeError(f"cutting a {phase} particle by its host gave {len(cut)} pieces")
+    return cut[0]
 
 
 def _analyse(geometry, packing, gdim: int, scale: float) -> dict:
