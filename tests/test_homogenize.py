@@ -21,6 +21,8 @@ import pytest
 from simulate import simulate
 
 from chemomech.case import load_case_text
+from chemomech.cli import main
+from chemomech.dolfinx_compat import MPI
 from chemomech.materials.homogenization import bulk_shear
 from chemomech.upscale.apparent import RVELoading
 from chemomech.upscale.command import homogenize_case
@@ -165,3 +167,29 @@ def test_a_cell_case_names_the_table_as_its_material(mpi_tmp_path, kind):
         assert pressure == pytest.approx(3 * K * s, rel=1e-6, abs=1.0)
         checked += state.xi > 0
     assert checked >= 5
+
+
+def test_homogenize_command_line(mpi_tmp_path, capsys):
+    """Exit 0 with the table written; 2 for a case without a box geometry or a bad --xi, writing nothing."""
+    case, inclusion = mpi_tmp_path / "rve.yaml", mpi_tmp_path / "inclusion.yaml"
+    if MPI.COMM_WORLD.rank == 0:
+        case.write_text(rve_case("plane_strain"))
+        inclusion.write_text(INCLUSION)
+    MPI.COMM_WORLD.barrier()
+    out = mpi_tmp_path / "out"
+    assert main(["homogenize", str(case), "-o", str(out), "--xi", "0,1", "-q"]) == 0
+    assert len(read_table(out / "homogenized.csv", "uniform_displacement")["xi [-]"]) == 2
+    assert main(["homogenize", str(inclusion), "-o", str(mpi_tmp_path / "none")]) == 2
+    assert "needs a box geometry" in capsys.readouterr().err or MPI.COMM_WORLD.rank > 0
+    with pytest.raises(SystemExit) as exit_:
+        main(["homogenize", str(case), "-o", str(mpi_tmp_path / "none"), "--xi", "0,2"])
+    assert exit_.value.code == 2
+    assert not (mpi_tmp_path / "none").exists()
+
+
+INCLUSION = """
+geometry: {type: inclusion, dimension: axisymmetric, inclusion_radius: 5 um, outer_radius: 15 um,
+           inclusion_material: sulfur, matrix_material: Li6PS5Cl}
+lithiation:
+  protocol: [{step: discharge, rate: 1 C, until_xi: 1.0}]
+"""

@@ -203,9 +203,9 @@ def _symmetric(matrix: np.ndarray) -> np.ndarray:
 def _box_lengths(mesh) -> np.ndarray:
     """Box lengths (x, [y,] z) from the mesh extent (the box starts at the origin)."""
     gdim = mesh.geometry.dim
-    owned = mesh.geometry.x[:, :gdim]
-    local = owned.max(axis=0) if owned.size else np.full(gdim, -np.inf)
-    return mesh.comm.allreduce(local, op=MPI.MAX)
+    points = mesh.geometry.x[:, :gdim]
+    local = points.max(axis=0) if points.size else np.full(gdim, -np.inf)
+    return np.array([mesh.comm.allreduce(float(value), op=MPI.MAX) for value in local])
 
 
 def _embedded(vector):
