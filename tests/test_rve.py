@@ -216,7 +216,7 @@ def test_homogeneous_rve_under_a_constant_gap_is_the_rigid_die(kind):
     sigma = die_constant_gap_stress(g, mu, lmbda)
     _, pressure, _ = history[-1]
     assert pressure == pytest.approx(-sigma, rel=1e-6)
-    tractions = InterfaceTractions(sim.model, sim.stresses).statistics()
+    tractions = InterfaceTractions(sim.model, sim.stresses, sim.fields.max_youngs_modulus).statistics()
     assert tractions.keys() == {"interface:electrolyte/active", "interface:electrolyte/carbon"}
     for values in tractions.values():
         assert values["normal_traction_min"] == pytest.approx(sigma, rel=1e-6)

@@ -14,7 +14,10 @@ section 8). Per interface, with facet areas a_f (2π r a_f about the axis in
 axisymmetry):
 
     mean t_n = Σ a_f t_n / Σ a_f,  max t_n,  min t_n,
-    tensile area fraction = Σ_{t_n > 0} a_f / Σ a_f.
+    tensile area fraction = Σ_{t_n > t_0} a_f / Σ a_f,
+
+with t_0 = TENSION_FLOOR times the stiffest modulus: a traction within the
+round-off of a stress-free state (a lifted plunger) is not tension.
 
 Each facet is counted on the rank that owns it (ghosted cells make both
 sides available there); the statistics are MPI-reduced.
@@ -27,11 +30,16 @@ import numpy as np
 from chemomech.dolfinx_compat import MPI, dolfinx
 
 
-class InterfaceTractions:
-    """Normal-traction statistics of each internal interface."""
+TENSION_FLOOR = 1e-8
+"""Tractions below this times the stiffest Young's modulus count as zero in the tensile area."""
 
-    def __init__(self, model, stresses):
+
+class InterfaceTractions:
+    """Normal-traction statistics of each internal interface; ``modulus`` is the stiffest Young's modulus."""
+
+    def __init__(self, model, stresses, modulus: float):
         self.stresses = stresses
+        self._floor = TENSION_FLOOR * modulus
         mesh = model.domain.mesh
         self._comm = mesh.comm
         tdim = mesh.topology.dim
@@ -58,7 +66,7 @@ class InterfaceTractions:
             mean = 0.5 * (sigma[cells[:, 0]] + sigma[cells[:, 1]])
             traction = np.einsum("fi,fij,fj->f", normals, mean, normals)
             total = self._comm.allreduce(areas.sum())
-            tensile = self._comm.allreduce(areas[traction > 0].sum())
+            tensile = self._comm.allreduce(areas[traction > self._floor].sum())
             stats[name] = {
                 "normal_traction_mean": self._comm.allreduce(areas @ traction) / total,
                 "normal_traction_max": self._comm.allreduce(traction.max(initial=-np.inf), op=MPI.MAX),

@@ -44,7 +44,7 @@ class StepObserver:
     def __init__(self, sim, series, field_writer, field_every: int, log, announce, progress=None):
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
-        self.interfaces = InterfaceTractions(model, sim.stresses)
+        self.interfaces = InterfaceTractions(model, sim.stresses, fields.max_youngs_modulus)
         self._height = model.domain.height
         self.history = sim.history
         self.sensors = sim.sensors
