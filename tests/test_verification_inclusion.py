@@ -5,15 +5,18 @@ the inclusion is uniformly hydrostatic at −p with
 p = 12 K_i G_m ε* (1 − f) / [3K_i + 4G_m(1 − f) + 4 G_m f K_i / K_m],
 f = a³/b³. The interface pressure is read as minus the inclusion's mean
 hydrostatic stress and must converge under mesh refinement; the interface
-normal-traction output must converge to −p.
+normal-traction output must converge to −p, and the matrix hoop stress at
+the interface to the Lamé shell's p(1 + 2f)/(2(1 − f)).
 """
 
 import itertools
 import math
 
+import numpy as np
 from closed_forms import lame, shell_interface_pressure
 from simulate import simulate
 
+from chemomech.dolfinx_compat import dolfinx
 from chemomech.output.interfaces import InterfaceTractions
 
 A, B = 5e-6, 15e-6
@@ -68,20 +71,43 @@ def test_interface_pressure_converges_3d():
     assert errors[0] > errors[1] > errors[2]
 
 
-def interface_traction_error(interface_size: float) -> float:
-    """Relative error of the mean normal traction on the particle/matrix interface (chemomech.output.interfaces)."""
+def interface_errors(interface_size: float) -> tuple[float, float]:
+    """Relative errors of the mean normal traction on the particle/matrix interface
+    (chemomech.output.interfaces) and of the matrix hoop stress at the interface."""
     text = inclusion_case("axisymmetric", A / 4).replace(
         "outer_radius:", f"interface_mesh_size: {interface_size * 1e6} um\n  outer_radius:"
     )
     sim, _ = simulate(text)
     traction = InterfaceTractions(sim.model, sim.stresses, sim.fields.max_youngs_modulus).statistics()["interface"]
     assert traction["tensile_area_fraction"] == 0.0  # a swelling particle presses on its matrix everywhere
-    return abs(traction["normal_traction_mean"] / -exact_pressure() - 1)
+    p, f = exact_pressure(), (A / B) ** 3
+    hoop = p * (1 + 2 * f) / (2 * (1 - f))  # Lamé shell: σ_θθ(a⁺) = p f/(1 − f) (b³/(2a³) + 1)
+    return abs(traction["normal_traction_mean"] / -p - 1), abs(matrix_hoop_stress(sim) / hoop - 1)
 
 
-def test_interface_normal_traction_converges_to_the_shell_pressure():
-    """The cell-mean facet estimate n·σ̄n is first-order accurate: errors halve with the interface element size."""
-    errors = [interface_traction_error(A / n) for n in (32, 64, 128)]
-    assert errors[-1] < 0.02, errors
-    orders = [math.log2(coarse / fine) for coarse, fine in itertools.pairwise(errors)]
-    assert min(orders) > 0.8, orders
+def matrix_hoop_stress(sim) -> float:
+    """Mean over the interface (weights 2π r ds) of σ_θθ in the matrix cells along it (cell means)."""
+    domain = sim.domain
+    mesh = domain.mesh
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    to_cells = mesh.topology.connectivity(tdim - 1, tdim)
+    facets = domain.facet_tags.find(domain.boundaries["interface"])
+    facets = facets[facets < mesh.topology.index_map(tdim - 1).size_local]
+    matrix = set(domain.cell_tags.find(domain.regions["matrix"]).tolist())
+    cells = np.array([next(c for c in to_cells.links(f) if c in matrix) for f in facets], dtype=np.int32)
+    x = mesh.geometry.x[dolfinx.mesh.entities_to_geometry(mesh, tdim - 1, facets)]
+    weights = np.linalg.norm(x[:, 1] - x[:, 0], axis=1) * x[:, :, 0].mean(axis=1)
+    hoop = sim.stresses.cell_stress[cells, 2, 2]  # the out-of-plane (θ) component in axisymmetry
+    comm = mesh.comm
+    return comm.allreduce(float(weights @ hoop)) / comm.allreduce(float(weights.sum()))
+
+
+def test_interface_traction_and_hoop_stress_converge_to_the_shell():
+    """The cell-mean estimates are first-order accurate: errors halve with the interface element size, and
+    both the interface pressure and the matrix hoop tension are within 2 % at a/128."""
+    errors = np.array([interface_errors(A / n) for n in (32, 64, 128)])
+    assert errors[-1].max() < 0.02, errors
+    for column in errors.T:
+        orders = [math.log2(coarse / fine) for coarse, fine in itertools.pairwise(column)]
+        assert min(orders) > 0.8, errors
