@@ -42,6 +42,14 @@ def _cpu_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def _busy_ticks() -> int | None:
+    """Clock ticks all CPUs have spent busy since boot; None off Linux."""
+    try:
+        return _cpu_ticks()[0]
+    except OSError:
+        return None
+
+
 def busy_cores(seconds: float = 1.0) -> float:
     """Cores busy (all processes) averaged over ``seconds``; NaN off Linux."""
     try:
@@ -84,6 +92,7 @@ def run_one(case: Path, name, overrides: list[str], ranks: int, outdir: Path, ti
     for item in overrides:
         command += ["--set", item]
     bg = wait_idle(args.wait_idle, args.idle_threshold) if args.wait_idle > 0 else busy_cores()
+    ticks = _busy_ticks()
     start = time.perf_counter()
     try:
         proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
@@ -91,17 +100,23 @@ def run_one(case: Path, name, overrides: list[str], ranks: int, outdir: Path, ti
         print(f"  timed out after {timeout:g} s", file=sys.stderr)
         return {"size": name, "ranks": ranks, "status": "timeout", "bg_cores": bg}
     process_wall = time.perf_counter() - start
+    busy_during = math.nan if ticks is None else (_busy_ticks() - ticks) / os.sysconf("SC_CLK_TCK") / process_wall
     if proc.returncode != 0:
         print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n", file=sys.stderr)
         return {"size": name, "ranks": ranks, "status": f"exit {proc.returncode}", "bg_cores": bg}
     summary = json.loads((outdir / "summary.json").read_text())
     inst = json.loads((outdir / "instrumentation.json").read_text())
     return {"size": name, "ranks": ranks, "summary": summary, "inst": inst, "bg_cores": bg,
-            "process_wall_s": process_wall, "outdir": outdir}
+            "process_wall_s": process_wall, "busy_during": busy_during, "outdir": outdir}
 
 
 def solver_row(raw: dict) -> dict:
-    """Size, ranks and the :data:`SOLVER_COLUMNS` of a run (see the benchmarks' docstrings)."""
+    """Size, ranks and the :data:`SOLVER_COLUMNS` of a run (see the benchmarks' docstrings).
+
+    Also ``bg_during``: cores kept busy by other processes during the run, on
+    average (all CPUs' busy time from /proc/stat less the ranks' CPU time,
+    over the run's wall time; the ranks' start-up is in both).
+    """
     if "summary" not in raw:
         return {key: raw.get(key, "") for key in ["size", "ranks", *SOLVER_COLUMNS]}
     s, inst = raw["summary"], raw["inst"]
@@ -134,6 +149,7 @@ def solver_row(raw: dict) -> dict:
         "eff_newton": "",
         "bg_cores": raw["bg_cores"],
         "cpu_util": sum(inst["cpu_time_s"]) / (raw["ranks"] * raw["process_wall_s"]),
+        "bg_during": raw["busy_during"] - sum(inst["cpu_time_s"]) / raw["process_wall_s"],
         "status": s["status"],
     }
 
@@ -166,7 +182,7 @@ def fmt(value, key: str, formats: dict[str, str] | None = None) -> str:
             return f"{value:.1f}"
         if key in ("krylov_per_newton", "rss_kb_per_dof"):
             return f"{value:.1f}"
-        if key.startswith("eff") or key in ("bg_cores", "cpu_util"):
+        if key.startswith("eff") or key in ("bg_cores", "bg_during", "cpu_util"):
             return f"{value:.2f}"
         if key.endswith("s_per_newton"):
             return f"{value:.3f}"

@@ -34,7 +34,10 @@ Columns besides those of stack_scaling.py (see its docstring and
 * ``root_s``: the rank-0-only part (draw + gmsh + analyse), during which the
   other ranks wait; ``root_share`` = ``root_s / wall_s``;
 * ``eff_mesh``: parallel efficiency of ``mesh_s``, next to ``eff_wall`` and
-  ``eff_newton``.
+  ``eff_newton``;
+* ``bg_during``: cores kept busy by other processes during the run, on
+  average (``bg_cores`` is the load just before it). A run with either above
+  ~0.3 shared the machine.
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ for _column in SOLVER_COLUMNS:
         COLUMNS += [*MESH_PARTS, "root_share"]
     if _column == "eff_newton":
         COLUMNS.append("eff_mesh")
+    if _column == "bg_cores":
+        COLUMNS.append("bg_during")
 INTEGERS = {"size", "ranks", "dofs", "cells", "steps", "newton", "krylov", *PHASES}
 EFFICIENCY = EFFICIENCIES | {"eff_mesh": "mesh_s"}
 FORMATS = {"box_um": ".1f", "packing_s": ".2f", "draw_s": ".2f", "boolean_s": ".2f",
@@ -101,7 +106,8 @@ SOLVE_TABLE = [
     ("krylov_per_newton", "Krylov/Newton"), ("jac_s_per_newton", "assembly s/Newton"),
     ("pcsetup_s_per_newton", "GAMG setup s/Newton"), ("ksp_s_per_newton", "CG s/Newton"),
     ("peak_rss_mb", "peak RSS [MB]"), ("rss_kb_per_dof", "RSS/dof [kB]"), ("eff_wall", "eff (wall)"),
-    ("eff_newton", "eff (s/Newton)"), ("bg_cores", "busy cores before"), ("cpu_util", "CPU use"),
+    ("eff_newton", "eff (s/Newton)"), ("bg_cores", "busy cores before"),
+    ("bg_during", "other busy cores during"), ("cpu_util", "CPU use"),
 ]
 
 
