@@ -12,7 +12,7 @@ CASE   ?= cases/pellet_S_LTO_gap.yaml
 OUT    ?= results/$(basename $(notdir $(CASE)))
 IMAGE  ?= localhost/chemomech:latest
 
-.PHONY: venv run test test-serial test-mpi test-long benchmark container container-wheels test-container clean
+.PHONY: venv run test test-serial test-mpi test-long benchmark benchmark-rve container container-wheels test-container clean
 
 venv: $(STAMP)
 
@@ -66,6 +66,10 @@ test-container: venv
 
 benchmark: venv
 	$(BIN)/python benchmarks/stack_scaling.py $(BENCH_ARGS)
+
+## Meshing and Newton-step time of 3D particle RVEs (10, 30, 100 particles) on 1 and 2 ranks
+benchmark-rve: venv
+	$(BIN)/python benchmarks/rve_scaling.py $(BENCH_ARGS)
 
 clean:
 	rm -rf results benchmarks/out

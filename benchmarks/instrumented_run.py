@@ -14,6 +14,16 @@ with what the run summary does not report:
   set size after it;
 * ``petsc``: PETSc log events (SNESSolve, SNESJacobianEval, SNESFunctionEval,
   KSPSolve, PCSetUp, PCApply, MatMult), time as the max over ranks;
+* ``mesh_phases_s``: the parts of ``build_domain``, each the max over ranks
+  of the time a rank spent in it (null where it never ran): ``packing``
+  (``rve.packing_of``, every rank), ``mesh_on_root`` (rank 0: draw, mesh,
+  analyse and save the gmsh model while the other ranks wait), within it
+  ``draw`` (``rve._draw``: OCC shapes, booleans, physical groups, size
+  fields), ``occ_boolean`` (``gmsh.model.occ`` fragment, cut, intersect and
+  fuse, summed), ``generate`` (``gmsh_model.generate``: gmsh meshing) and
+  ``analyse`` (``rve._analyse``: microstructure metrics of the mesh), then
+  ``distribute`` (``dolfinx.io.gmsh.model_to_mesh``: reading the gmsh model
+  on rank 0, partitioning and distributing the mesh and tags);
 * ``rss_peak_kb`` (per rank, ``getrusage`` max RSS at the end),
   ``rss_after_setup_kb`` (VmHWM once the problem is set up) and
   ``cpu_time_s`` (per rank, user + system, whole process).
@@ -45,7 +55,11 @@ PETSC_EVENTS = (
     "MatMult",
 )
 
-timings: dict = {"mesh_time_s": None, "setup_time_s": None, "rss_after_setup_kb": None, "solves": []}
+MESH_PHASES = ("packing", "mesh_on_root", "draw", "occ_boolean", "generate", "analyse", "distribute")
+
+timings: dict = {
+    "mesh_time_s": None, "setup_time_s": None, "rss_after_setup_kb": None, "solves": [], "mesh_phases": {},
+}
 
 
 def _vm_kb(field: str = "VmHWM") -> int | None:
@@ -109,6 +123,33 @@ def _install_hooks() -> None:
 
         _wrap(run, "build_domain", mesh_done)
     _wrap(newton.NewtonSolver, "solve", solve_done)
+    _install_mesh_phase_hooks()
+
+
+def _install_mesh_phase_hooks() -> None:
+    """Time the parts of ``build_domain`` (see ``mesh_phases_s`` in the module docstring)."""
+    import gmsh
+
+    from chemomech.dolfinx_compat import dolfinx
+
+    def phase(name):
+        def record(elapsed, _):
+            timings["mesh_phases"][name] = timings["mesh_phases"].get(name, 0.0) + elapsed
+
+        return record
+
+    try:
+        from chemomech.geometry import domain, gmsh_model, rve
+    except ImportError:
+        return
+    _wrap(rve, "packing_of", phase("packing"))
+    _wrap(rve, "_draw", phase("draw"))
+    _wrap(rve, "_analyse", phase("analyse"))
+    _wrap(domain, "_mesh_on_root", phase("mesh_on_root"))
+    _wrap(gmsh_model, "generate", phase("generate"))
+    for operation in ("fragment", "cut", "intersect", "fuse"):
+        _wrap(gmsh.model.occ, operation, phase("occ_boolean"))
+    _wrap(dolfinx.io.gmsh, "model_to_mesh", phase("distribute"))
 
 
 def main(argv=None) -> int:
@@ -140,6 +181,7 @@ def main(argv=None) -> int:
     rss = comm.gather(usage.ru_maxrss, root=0)  # kB on Linux
     cpu = comm.gather(usage.ru_utime + usage.ru_stime, root=0)  # whole process, imports included
     after_setup = comm.gather(timings["rss_after_setup_kb"], root=0)
+    phases = comm.gather(timings["mesh_phases"], root=0)
 
     def max_over_ranks(value):
         return None if value is None else comm.allreduce(value, op=MPI.MAX)
@@ -152,6 +194,9 @@ def main(argv=None) -> int:
         "mesh_time_s": max_over_ranks(timings["mesh_time_s"]),
         "setup_time_s": max_over_ranks(timings["setup_time_s"]),
         "solve_time_s": max_over_ranks(solve_time),
+        "mesh_phases_s": None if phases is None else {
+            name: max((p[name] for p in phases if name in p), default=None) for name in MESH_PHASES
+        },
         "solves": timings["solves"],  # rank 0's; counts are global, times nearly equal
         "petsc": petsc,
         "rss_peak_kb": rss,
