@@ -122,9 +122,9 @@ def run_case(
     _prepare_outdir(outdir, case_path, case, sim.domain.metrics, comm)
     kept = checkpoint["step"] if checkpoint is not None else None  # last series step kept
     series = SeriesWriter(outdir / "series.csv", comm, keep_rows=None if kept is None else kept + 1)
-    history = sim.history.fields() if sim.history is not None else ()
+    extra_fields = [*sim.risk.fields(), *(sim.history.fields() if sim.history is not None else ())]
     fields = (
-        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, history, keep_through=kept)
+        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, extra_fields, keep_through=kept)
         if case.outputs.fields
         else None
     )
@@ -171,6 +171,7 @@ def run_case(
             cutbacks=sim.stepper.cutbacks,
             warnings=sim.stepper.warnings,
             distortion=observer.distortion.extremes,
+            crack_risk={"parameters": sim.risk.describe(), "extremes": observer.risk_extremes},
             final=observer.last_row,
         )
         display.close()
