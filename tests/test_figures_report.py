@@ -56,6 +56,8 @@ def assert_report_shows_the_run(outdir):
     assert counts in page
     peak = max(read_series(outdir / "series.csv")["stack_pressure [MPa]"])
     assert f'<td>peak stack pressure</td><td class="num">{peak:.6g}</td><td>MPa</td>' in page
+    risk = summary["crack_risk"]["extremes"]["separator_risk_ratio_max [-]"]
+    assert f'<td>largest risk ratio σ1/σ_t, separator</td><td class="num">{risk:.6g}</td><td>-</td>' in page
     assert summary["versions"]["petsc"] in page
     assert "No warnings." in page
 
