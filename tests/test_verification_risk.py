@@ -10,6 +10,11 @@ material shrinks (g < 1). On it, per region:
 * the interface opening risk σ/s (t_n = σ on any facet);
 * in compression (g > 1): P_f = 0, V_eff = 0, a_c at its cap.
 
+Two layers pressed in a die (σ_zz = −p, lateral −p ν/(1 − ν)): the
+interface opening risk reads the normal stress, the risk ratio the largest
+principal stress, and a material with a tensile strength only gets only the
+risk ratio.
+
 A prescribed σ1 rising linearly from 0 to σ̂ along z gives the effective
 volume V/(m + 1) in the limit; the quadrature error falls under refinement.
 """
@@ -153,6 +158,43 @@ def test_compression_has_no_failure_probability_and_no_flaw(kind):
         assert row[f"{region}_risk_ratio_max [-]"] == pytest.approx(sigma / strength, rel=1e-6)
         assert np.all(owned_values(sim, sim.risk.critical_flaw_size, region) == FLAW_CAP)
     assert row["interface_opening_risk_max [-]"] == pytest.approx(sigma / STRENGTH_OUT, rel=1e-6)
+
+
+def pressed_pair(kind: str) -> str:
+    """Two identical elastic layers in a die under 10 MPa: σ_zz = −p, σ_rr = σ_θθ = −p ν/(1 − ν)."""
+    return f"""
+geometry:
+  type: stack
+  dimension: {kind}
+  diameter: 200 um
+  mesh_size: 25 um
+  layers: [{{name: lower, material: se, thickness: 50 um}}, {{name: upper, material: se, thickness: 50 um}}]
+materials:
+  se: {{youngs_modulus: {E / 1e9} GPa, poisson_ratio: {NU}, fracture: {{tensile_strength: {STRENGTH_OUT / 1e6} MPa}}}}
+mechanics: {{kinematics: small_strain}}
+lithiation:
+  protocol: [{{step: discharge, rate: 1 C, until_xi: 1.0}}]
+fixture: {{preload: 10 MPa, type: pressure}}
+outputs: {{fields: false}}
+solver: {{max_xi_step: 1.0, newton_rtol: 1.0e-12}}
+risk: {{interfaces: {{lower/upper: 4 MPa}}}}
+"""
+
+
+@pytest.mark.parametrize("kind", ["axisymmetric", "3d"])
+def test_stack_interface_reads_the_normal_stress(kind):
+    """The opening risk takes the traction normal to the layers (σ_zz), the risk ratio the largest principal stress."""
+    sim, _ = simulate(pressed_pair(kind))
+    sim.risk.update()
+    row = sim.risk.columns(sim_interfaces(sim))
+    pressure = 10e6
+    assert row["lower/upper_opening_risk_max [-]"] == pytest.approx(-pressure / 4e6, rel=1e-6)
+    lateral = -pressure * NU / (1 - NU)
+    for region in ("lower", "upper"):
+        assert row[f"{region}_risk_ratio_max [-]"] == pytest.approx(lateral / STRENGTH_OUT, rel=1e-6)
+        assert f"{region}_failure_probability [-]" not in row  # no Weibull data: no column
+        assert f"{region}_critical_flaw_size_min [um]" not in row
+    assert sim.risk.fields() == [sim.risk.risk_ratio]
 
 
 # --- a prescribed linear σ1: the effective volume and its quadrature error
