@@ -9,8 +9,8 @@ positive),
     hydrostatic σ_h = tr σ / 3.
 
 The cell-mean tensors are kept (``cell_stress``, local cells with ghosts)
-for the interface tractions (chemomech.output.interfaces), and σ1 of the
-tensor at each quadrature point (``point_sigma1``, cells × points) for the
+for the interface tractions (chemomech.output.interfaces), and the tensors
+at the quadrature points (``point_stress``, cells × points × 3 × 3) for the
 Weibull integrals (chemomech.output.risk).
 
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
@@ -53,12 +53,11 @@ class StressFields:
             )
         self._comm = mesh.comm
         self.cell_stress = np.zeros((self._cells.size, 3, 3))
-        self.point_sigma1 = np.zeros((self._cells.size, len(self._weights)))
+        self.point_stress = np.zeros((self._cells.size, len(self._weights), 3, 3))
 
     def update(self) -> None:
         """Re-evaluate the fields for the current displacement."""
-        values = self._expression.eval(self.model.domain.mesh, self._cells)
-        self.point_sigma1 = np.linalg.eigvalsh(0.5 * (values + values.transpose(0, 1, 3, 2)))[..., -1]
+        self.point_stress = values = self._expression.eval(self.model.domain.mesh, self._cells)
         sigma = np.einsum("q,cqij->cij", self._weights, values)
         self.cell_stress = 0.5 * (sigma + sigma.transpose(0, 2, 1))
         principal = np.linalg.eigvalsh(self.cell_stress)
