@@ -54,7 +54,8 @@ def reference_volumes(kind: str) -> tuple[float, float]:
 def fracture(strength: float, volume: float, geometry_factor: str = f"geometry_factor: {Y}, ") -> str:
     return (
         f"fracture: {{tensile_strength: {strength / 1e6} MPa, weibull_modulus: {M}, weibull_scale: {SCALE / 1e6} MPa, "
-        f"weibull_volume: {volume * 1e18:.12g} um3, fracture_toughness: {TOUGHNESS / 1e6} MPa*m^0.5, {geometry_factor}}}"
+        f"weibull_volume: {volume * 1e18:.12g} um3, fracture_toughness: {TOUGHNESS / 1e6} MPa*m^0.5, "
+        f"{geometry_factor}}}"
     )
 
 

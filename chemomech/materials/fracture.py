@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass, field
 
 from chemomech.materials.builtin import library_source
 from chemomech.materials.library import default_library
+from chemomech.materials.resolve import CASE_FILE
 
 EDGE_CRACK = 1.12
 """Geometry factor Y of a shallow edge crack, the default."""
 LIBRARY_FIELDS = ("tensile_strength", "weibull_modulus", "weibull_scale", "weibull_volume", "fracture_toughness")
 """The fracture properties read from the library (same names as the case's fracture block)."""
-CASE_FILE = "case file"
 
 
 @dataclass(frozen=True)
@@ -100,5 +100,6 @@ def interface_strengths(case, interfaces: Mapping[str, tuple[str, str]]) -> dict
             sides = [(fracture[r].tensile_strength, r) for r in regions if fracture[r].tensile_strength is not None]
             if sides:
                 strength, region = min(sides)
-                strengths[name] = (strength, f"tensile strength of {region}: {fracture[region].sources['tensile_strength']}")
+                source = fracture[region].sources["tensile_strength"]
+                strengths[name] = (strength, f"tensile strength of {region}: {source}")
     return strengths

@@ -106,7 +106,6 @@ class RiskMeasures:
 
     def __init__(self, model, stresses, fracture: dict, strengths: dict[str, tuple[float, str]]):
         self.stresses = stresses
-        self.fracture = fracture
         self.strengths = strengths
         mesh = model.domain.mesh
         self._comm = mesh.comm
@@ -121,7 +120,8 @@ class RiskMeasures:
         for region, props in fracture.items():
             cells = model.domain.cell_tags.find(model.domain.regions[region])
             mine = cells[cells < owned]
-            self._regions[region] = (props, space.dofmap.list[cells, 0], mine, space.dofmap.list[mine, 0], volumes[mine])
+            dofs, owned_dofs = space.dofmap.list[cells, 0], space.dofmap.list[mine, 0]
+            self._regions[region] = (props, dofs, mine, owned_dofs, volumes[mine])
 
     def fields(self) -> list:
         """The DG0 Functions with data somewhere (written to fields.xdmf)."""
@@ -151,7 +151,8 @@ class RiskMeasures:
         """
         row = {}
         for region, (props, _, cells, owned_dofs, volumes) in self._regions.items():
-            peak = self._comm.allreduce(float(self.stresses.sigma1.x.array[owned_dofs].max(initial=-np.inf)), op=MPI.MAX)
+            local = float(self.stresses.sigma1.x.array[owned_dofs].max(initial=-np.inf))
+            peak = self._comm.allreduce(local, op=MPI.MAX)
             if props.tensile_strength is not None:
                 row[f"{region}_risk_ratio_max [-]"] = peak / props.tensile_strength
             if props.weibull:
