@@ -32,7 +32,12 @@ outputs: {fields: false}
 solver: {max_xi_step: 0.25}
 """
 # figure -> a label it must carry (matplotlib keeps text as comments in SVG)
-LABELS = {"signals_vs_time": "stack pressure", "signals_vs_capacity": "capacity", "stress_vs_time": "sigma1 max"}
+LABELS = {
+    "signals_vs_time": "stack pressure",
+    "signals_vs_capacity": "capacity",
+    "stress_vs_time": "sigma1 max",
+    "risk_vs_time": "cathode/separator",  # the opening risk's legend
+}
 
 
 def assert_real_figures(directory):
