@@ -35,6 +35,19 @@ exists; its flux −D Ω c ∇σ̂ / RT drives Li towards tension. With
 step suffices (``two_way`` false). The problem is posed on the reference
 configuration: exact at small strain, an approximation at finite strain.
 
+Staggered coupling (chemomech.solve.coupling) with a fixed-stress split:
+σh depends on c through the swelling, locally σh ≈ σ̄ − κ c with
+κ = 2ΩE / (9(1 − ν)) in a free sphere (physics.md 10e), and with ∇σh of
+the previous pass alone the passes diverge once the coupling number
+θ = κ Ω c / RT exceeds about 1 (sulfur: θ ≈ 10). Each pass therefore
+treats that local part implicitly (``stress_stiffness`` = κ):
+
+    − D (Ω c / RT) ∇σh  →  − D (Ω c / RT) ∇σh_k−1 + D (Ω c_k−1 / RT) κ ∇(c − c_k−1),
+
+which vanishes at convergence (c = c_k−1), so the converged step is that of
+the monolithic problem; the passes then contract at about
+|θ_true − θ| / (1 + θ), fast where the particle is nearly free.
+
 ξ = c / c_max drives the growth (see MaterialFields.lithiate_from).
 """
 
@@ -100,6 +113,7 @@ class ParticleDiffusion:
         hydrostatic_stress=None,
         stress_measure=None,
         quadrature_degree: int = 3,
+        stress_stiffness=None,
         source=None,
         boundary_flux=None,
         after_solve=None,
@@ -116,7 +130,7 @@ class ParticleDiffusion:
         self.c = dolfinx.fem.Function(space, name="concentration")
         self.c_committed = dolfinx.fem.Function(space, name="concentration_committed")
         self.sigma_h = dolfinx.fem.Function(space, name="hydrostatic_stress_p1")
-        self._iterate = np.zeros_like(self.c.x.array)
+        self.c_previous = dolfinx.fem.Function(space, name="concentration_previous_pass")
         self.dt = dolfinx.fem.Constant(mesh, 1.0)
         self.time = dolfinx.fem.Constant(mesh, 0.0)  # t at the end of the step (for sources)
         self.flux = dolfinx.fem.Constant(mesh, 0.0)
@@ -151,6 +165,10 @@ class ParticleDiffusion:
         a = (c * v / self.dt - ufl.inner(D * flux_density, ufl.grad(v))) * w * dx + self._pattern(c, v, domain, tags)
         inflow = self.flux if boundary_flux is None else boundary_flux
         L = self.c_committed * v / self.dt * w * dx + _surface_integral(inflow * v * w, ds, dS)
+        if self.two_way and stress_stiffness is not None:  # the fixed-stress term of the split
+            split = D * drift * stress_stiffness * self.c_previous
+            a += split * ufl.inner(ufl.grad(c), ufl.grad(v)) * w * dx
+            L += split * ufl.inner(ufl.grad(self.c_previous), ufl.grad(v)) * w * dx
         if source is not None:
             L += source * v * w * dx
         options = {**LINEAR_SOLVER, "ksp_error_if_not_converged": False}
@@ -203,7 +221,7 @@ class ParticleDiffusion:
         self.time.value = goal.time
         self.flux.value = self.galvanostatic_flux(goal.c_rate)
         self.c.x.array[:] = self.c_committed.x.array
-        self._iterate[:] = self.c_committed.x.array
+        self.c_previous.x.array[:] = self.c_committed.x.array
 
     def solve(self):
         """Project σh (stress-assisted), solve for c; the change is max |Δc| / c_max since the last solve."""
@@ -216,8 +234,8 @@ class ParticleDiffusion:
         self._problem.solve()
         if self._problem.solver.getConvergedReason() <= 0 or not np.isfinite(self.c.x.array).all():
             return CoupledSolve(converged=False, change=np.inf, iterations=1)
-        change = self._max_owned(np.abs(self.c.x.array - self._iterate)) / self.max_concentration
-        self._iterate[:] = self.c.x.array
+        change = self._max_owned(np.abs(self.c.x.array - self.c_previous.x.array)) / self.max_concentration
+        self.c_previous.x.array[:] = self.c.x.array
         if self.after_solve is not None:
             self.after_solve()
         return CoupledSolve(converged=True, change=change, iterations=1)
@@ -255,3 +273,91 @@ class ParticleDiffusion:
     def _max_owned(self, values: np.ndarray) -> float:
         local = float(values[: self._owned].max()) if self._owned else 0.0
         return self._comm.allreduce(local, op=MPI.MAX)
+
+
+LI_PER_SULFUR = 2  # S + 2 Li -> Li2S
+
+
+def default_flux_surfaces(boundaries, regions) -> list[str]:
+    """Where the current enters by default: a single particle's ``surface``, an inclusion's
+    ``interface``, and every ``interface:a/b`` between a diffusing and a non-diffusing region."""
+    surfaces = []
+    for name in boundaries:
+        if name in ("surface", "interface"):
+            surfaces.append(name)
+        elif name.startswith("interface:"):
+            sides = name.removeprefix("interface:").split("/")
+            if sum(side in regions for side in sides) == 1:
+                surfaces.append(name)
+    return surfaces
+
+
+def consistent_defaults(material, molar_volume: float, xi_initial: float) -> tuple[float, float]:
+    """(c_max, Ω) of a region consistent with its material's swelling law.
+
+    c_max = f · 2 / V_m: two Li per S atom, per reference volume of the
+    region (V_m the molar volume of the fabricated phase, S or Li2S; f the
+    active fraction). Ω = (Jg(1) − Jg(0)) / (c_max Jg(ξ₀)): the reference
+    volume change per mole of Li, so that at small strain the growth
+    eigenstrain is ε* = Ω (c − c₀) / 3, the linearisation of
+    g = (Jg(ξ)/Jg(ξ₀))^(1/3) for the linear law Jg = 1 + f β ξ (the secant
+    for a table). For sulfur, 0.787 · 15.49 cm³/mol / 2 = 6.1 cm³/mol:
+    (V_m(Li2S) − V_m(S)) / 2.
+    """
+    c_max = material.active_fraction * LI_PER_SULFUR / molar_volume
+    jump = float(material.growth_jacobian(1.0) - material.growth_jacobian(0.0))
+    return c_max, jump / (c_max * float(material.growth_jacobian(xi_initial)))
+
+
+def free_particle_stiffness(mu, lmbda, omega):
+    """κ = 2ΩE / (9(1 − ν)) = 4Ω μ(3λ + 2μ) / (9(λ + 2μ)): σh per concentration in a free sphere."""
+    return 4 * omega * mu * (3 * lmbda + 2 * mu) / (9 * (lmbda + 2 * mu))
+
+
+def particle_diffusion(spec, domain, materials: dict, model, fields, molar_volume: float, xi_initial: float):
+    """The ParticleDiffusion of a case's ``lithiation.diffusion`` block ``spec``, wired to the
+    mechanics (σh) and to the material fields (ξ = c / c_max of its regions).
+
+    Raises GeometryError (on every rank alike) for a flux surface the mesh
+    does not have, or for regions whose default c_max or Ω differ.
+    """
+    from chemomech.errors import GeometryError
+
+    regions = spec.regions or [name for name, material in materials.items() if material.active_fraction > 0]
+    surfaces = spec.surfaces if spec.surfaces is not None else default_flux_surfaces(domain.boundaries, regions)
+    unknown = [name for name in surfaces if name not in domain.boundaries]
+    if unknown or not surfaces:
+        raise GeometryError(
+            f"lithiation.diffusion.surfaces: {'unknown boundaries ' + str(unknown) if unknown else 'none found'}; "
+            f"the mesh has {sorted(domain.boundaries)}"
+        )
+    defaults = {consistent_defaults(materials[name], molar_volume, xi_initial) for name in regions}
+    c_max = spec.max_concentration
+    omega = spec.partial_molar_volume
+    if len(defaults) > 1 and (c_max is None or omega is None):
+        raise GeometryError(
+            f"lithiation.diffusion: the regions {regions} differ in active fraction or swelling; "
+            "set max_concentration and partial_molar_volume"
+        )
+    default_c_max, default_omega = defaults.pop()
+    c_max = default_c_max if c_max is None else c_max
+    omega = default_omega if omega is None else omega
+    stress = model.cauchy_stress()
+    transport = ParticleDiffusion(
+        domain,
+        regions,
+        surfaces,
+        diffusivity=spec.diffusivity,
+        max_concentration=c_max,
+        partial_molar_volume=omega,
+        stress_assisted=spec.stress_assisted,
+        temperature=spec.temperature,
+        initial_lithiation=xi_initial,
+        weight=model.weight,
+        hydrostatic_stress=ufl.tr(stress) / 3,
+        stress_measure=model.dx,
+        stress_stiffness=free_particle_stiffness(fields.mu, fields.lmbda, omega),
+        after_solve=fields.refresh,
+    )
+    fields.lithiate_from(regions, transport.c / c_max)
+    return transport
