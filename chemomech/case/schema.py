@@ -29,19 +29,23 @@ from pydantic_core import PydanticCustomError
 
 from chemomech.case.datafiles import DataFileError, cell_tags, read_label_image, read_simplex_mesh, resolve
 from chemomech.case.units import (
+    Concentration,
     Coordinate,
     CRate,
     Density,
+    Diffusivity,
     Gap,
     InversePressure,
     Length,
     LengthUnit,
     Modulus,
+    MolarVolume,
     Pressure,
     Rate,
     SpecificCapacity,
     Stiffness,
     Stress,
+    Temperature,
     TemperatureChange,
     ThicknessPerCapacity,
     Time,
@@ -183,6 +187,29 @@ class InclusionGeometry(_Model):
     def material_fields(self) -> dict[Loc, str]:
         """Field (relative to the geometry) -> material name, for cross-checks."""
         return {("inclusion_material",): self.inclusion_material, ("matrix_material",): self.matrix_material}
+
+
+class ParticleGeometry(_Model):
+    """A free single particle: a sphere (axisymmetric, 3d) or a cylinder (plane_strain)."""
+
+    type: Literal["particle"]
+    has_plunger: ClassVar[bool] = False
+    dimension: Dimension
+    radius: Length
+    material: str
+    mesh_size: Length | None = None
+    """Default: a tenth of the radius."""
+    surface_mesh_size: Length | None = None
+    """Element size at the surface r = radius (default: mesh_size)."""
+    save_mesh: bool = False
+
+    def regions(self) -> dict[str, str]:
+        """Region name -> material name."""
+        return {"particle": self.material}
+
+    def material_fields(self) -> dict[Loc, str]:
+        """Field (relative to the geometry) -> material name, for cross-checks."""
+        return {("material",): self.material}
 
 
 MIN_OVERLAP = 0.05
@@ -916,10 +943,29 @@ class Rest(_Model):
 Step = Annotated[Discharge | Charge | Rest, Field(discriminator="step")]
 
 
+class Diffusion(_Model):
+    """Li diffusion in the active regions, driven by the protocol's current (lithiation model diffusion)."""
+
+    diffusivity: Diffusivity
+    stress_assisted: bool
+    """Required: whether the flux has the stress term -D Omega c grad(sigma_h) / RT (two-way coupling)."""
+    partial_molar_volume: MolarVolume | None = None
+    """Omega; default: consistent with the swelling, (Jg(1) - Jg(0)) / (c_max Jg(xi0))."""
+    max_concentration: Concentration | None = None
+    """c_max at xi = 1 per reference volume; default: 2 Li per S atom of the active material's molar volume."""
+    temperature: Temperature = 298.15
+    regions: list[str] | None = None
+    """Regions in which Li diffuses; default: every region whose material has an active phase."""
+    surfaces: list[str] | None = None
+    """Boundaries through which the current enters; default: the particle's surface, the inclusion's
+    interface, or every interface:a/b between a diffusing and a non-diffusing region."""
+
+
 class Lithiation(_Model):
     """How the degree of lithiation xi evolves."""
 
-    model: Literal["uniform"] = "uniform"
+    model: Literal["uniform", "diffusion"] = "uniform"
+    """uniform: xi follows the protocol everywhere; diffusion: Li diffuses in the active regions (block diffusion)."""
     active_material: Literal["sulfur", "Li2S"] = "sulfur"
     """sulfur starts at xi = 0, Li2S at xi = 1."""
     cycles: int = Field(1, ge=1)
@@ -927,6 +973,23 @@ class Lithiation(_Model):
     protocol: list[Step] = Field(
         default_factory=lambda: [Discharge(step="discharge", rate=0.1, until_xi=1.0)], min_length=1
     )
+    diffusion: Diffusion | None = None
+    """Settings of the diffusion model; required with model diffusion, only there."""
+
+    MODEL_BLOCKS: ClassVar[dict[str, str]] = {"diffusion": "diffusion"}
+    """Model -> the block of its settings (a model without one, uniform, takes none)."""
+
+    @model_validator(mode="after")
+    def _model_block(self) -> Lithiation:
+        problems: list[tuple[Loc, str]] = []
+        for model, block in self.MODEL_BLOCKS.items():
+            given = getattr(self, block) is not None
+            if model == self.model and not given:
+                problems.append(((block,), f"required field is missing (lithiation model {model!r} needs it)"))
+            elif given and model != self.model:
+                problems.append(((block,), f"only for lithiation model {model!r}, not {self.model!r}"))
+        _report(problems)
+        return self
 
     @model_validator(mode="after")
     def _feasible_protocol(self) -> Lithiation:
@@ -1097,7 +1160,7 @@ class Case(_Model):
     """Names the results folder; the loader defaults it to the file name."""
     description: str = ""
     geometry: Annotated[
-        StackGeometry | InclusionGeometry | RVEGeometry | VoxelGeometry | MeshFileGeometry,
+        StackGeometry | InclusionGeometry | ParticleGeometry | RVEGeometry | VoxelGeometry | MeshFileGeometry,
         Field(discriminator="type"),
     ]
     materials: dict[str, MaterialSpec] = {}
@@ -1131,6 +1194,8 @@ class Case(_Model):
                 problems += [((*where, *loc), msg) for loc, msg in self._composition_problems(spec.composition, known)]
         if not problems and self.geometry.type == "stack":
             problems += _balance_problems(self)
+        if not problems and self.lithiation.diffusion is not None:
+            problems += _diffusion_problems(self)
         if self.mechanics.formulation == "mixed":
             problems += _mixed_solver_problems(self.solver)
         first: dict[str, int] = {}
@@ -1187,6 +1252,25 @@ class Case(_Model):
             msg = f"expected exactly one active (swelling) phase such as sulfur or Li2S, got {got}"
             problems.append((("phases",), msg))
         return problems
+
+
+def _diffusion_problems(case: Case) -> list[tuple[Loc, str]]:
+    """Diffusion regions that are not regions of the geometry or do not lithiate."""
+    from chemomech.materials.resolve import material_is_active
+
+    regions = case.geometry.regions()
+    problems: list[tuple[Loc, str]] = []
+    for i, name in enumerate(case.lithiation.diffusion.regions or []):
+        loc = ("lithiation", "diffusion", "regions", i)
+        if name not in regions:
+            problems.append((loc, unknown_name("region", name, list(regions))))
+        elif not material_is_active(regions[name], case.materials):
+            problems.append((loc, f"region {name!r} has no active phase (its material {regions[name]!r} does not lithiate)"))
+    if case.lithiation.diffusion.regions is None and not any(
+        material_is_active(material, case.materials) for material in regions.values()
+    ):
+        problems.append((("lithiation", "diffusion"), "no region has an active phase in which Li could diffuse"))
+    return problems
 
 
 MIXED_SOLVER = {"element_degree": 2, "linear_solver": "mumps"}

@@ -152,6 +152,14 @@ ThicknessPerCapacity = quantity(
 """Positive thickness change per areal charge in m³/C (4.85 um per mAh/cm² = 1.347e-10 m³/C)."""
 VolumetricCapacity = quantity("volumetric capacity", "[current] * [time] / [length] ** 3", "609 mAh/cm3")
 """Positive charge per volume in C/m³ (1 mAh/cm³ = 3.6e6 C/m³)."""
+Diffusivity = quantity("diffusivity", "[length] ** 2 / [time]", "1e-14 cm2/s")
+"""Positive diffusion coefficient in m²/s."""
+MolarVolume = quantity("molar volume", "[length] ** 3 / [substance]", "6.1 cm3/mol")
+"""Positive (partial) molar volume in m³/mol."""
+Concentration = quantity("concentration", "[substance] / [length] ** 3", "1.29e5 mol/m3")
+"""Positive amount of substance per volume in mol/m³."""
+Temperature = quantity("absolute temperature", "[temperature]", "298 K")
+"""Positive absolute temperature in K."""
 CRate = Annotated[
     float,
     BeforeValidator(c_rate),

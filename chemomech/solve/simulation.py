@@ -18,6 +18,7 @@ from chemomech.geometry import build_domain
 from chemomech.materials import resolve_materials
 from chemomech.output.inelastic import HistoryOutputs
 from chemomech.output.stress import StressFields
+from chemomech.physics.diffusion import particle_diffusion
 from chemomech.physics.electrode_balance import electrode_balance
 from chemomech.physics.fixture import InclusionSupport, StackFixture
 from chemomech.physics.lithiation import Target, build_schedule
@@ -90,6 +91,14 @@ def _grating(model, spec) -> FibreBraggGrating:
     )
 
 
+def _coupled_fields(case, domain, materials, model, fields, xi0) -> tuple:
+    """The fields solved in alternation with the mechanics: the lithiation transport, if any."""
+    if case.lithiation.model != "diffusion":
+        return ()
+    molar_volume = default_library().get(case.lithiation.active_material)["molar_volume"].value
+    return (particle_diffusion(case.lithiation.diffusion, domain, materials, model, fields, molar_volume, xi0),)
+
+
 def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     """Set up the problem of ``case`` on ``comm``."""
     materials = resolve_materials(case)
@@ -121,7 +130,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         support = InclusionSupport(model)
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
-    coupled = ()
+    coupled = _coupled_fields(case, domain, materials, model, fields, xi0)
     stepper = Stepper(model, fields, support, case.solver, initial, coupled)
     segments = [xi0, *(target.xi for target in schedule)]
     if balance is not None:
