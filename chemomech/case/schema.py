@@ -30,8 +30,10 @@ from pydantic_core import PydanticCustomError
 from chemomech.case.datafiles import DataFileError, cell_tags, read_label_image, read_simplex_mesh, resolve
 from chemomech.case.units import (
     Concentration,
+    Conductivity,
     Coordinate,
     CRate,
+    CurrentDensity,
     Density,
     Diffusivity,
     Gap,
@@ -49,6 +51,7 @@ from chemomech.case.units import (
     TemperatureChange,
     ThicknessPerCapacity,
     Time,
+    Voltage,
     VolumetricCapacity,
     show_value,
     to_si,
@@ -940,7 +943,16 @@ class Rest(_Model):
     duration: Time
 
 
-Step = Annotated[Discharge | Charge | Rest, Field(discriminator="step")]
+class Hold(_Model):
+    """Potentiostatic: the cell voltage is held (lithiation model electrode only)."""
+
+    step: Literal["hold"]
+    voltage: Voltage
+    """Cell voltage against the anode."""
+    duration: Time
+
+
+Step = Annotated[Discharge | Charge | Rest | Hold, Field(discriminator="step")]
 
 
 class Diffusion(_Model):
@@ -961,11 +973,84 @@ class Diffusion(_Model):
     interface, or every interface:a/b between a diffusing and a non-diffusing region."""
 
 
+class EquilibriumPotential(_Model):
+    """U(xi) of the cathode against the anode: a table, linear in between and beyond the ends."""
+
+    xi: list[float] = Field(min_length=2)
+    """Strictly increasing lithiation values."""
+    voltage: list[float] = Field(min_length=2)
+    """U at each xi, in V (plain numbers)."""
+
+    @model_validator(mode="after")
+    def _table(self) -> EquilibriumPotential:
+        problems: list[tuple[Loc, str]] = []
+        if len(self.voltage) != len(self.xi):
+            problems.append((("voltage",), f"needs one value per xi ({len(self.xi)}), got {len(self.voltage)}"))
+        if any(b <= a for a, b in zip(self.xi, self.xi[1:])):
+            problems.append((("xi",), f"must increase strictly, got {self.xi}"))
+        _report(problems)
+        return self
+
+
+class Electrode(_Model):
+    """Li+ and electron conduction through the cathode and separator with Butler-Volmer kinetics
+    (lithiation model electrode; chemomech.physics.transport)."""
+
+    cathode: str = "cathode"
+    """The composite cathode layer of the stack (its material needs a composition)."""
+    separator: str = "separator"
+    """The SE separator layer next to it; the layer beyond is the anode (reference electrode)."""
+    electrolyte_phase: str = "electrolyte"
+    """The cathode composition's SE phase (carries Li+)."""
+    carbon_phase: str = "carbon"
+    """The cathode composition's carbon phase (carries electrons)."""
+    electrolyte_conductivity: Conductivity | None = None
+    """Bulk ionic conductivity of the SE; default: the library value of the SE phase's material."""
+    electronic_conductivity: Conductivity
+    """Bulk electronic conductivity of the carbon phase."""
+    cathode_tortuosity: float | None = Field(None, ge=1)
+    """Tortuosity factor T (tau^2) of the cathode's SE network, sigma_eff = sigma eps / T; default Bruggeman eps^-0.5."""
+    carbon_tortuosity: float | None = Field(None, ge=1)
+    """Tortuosity factor of the carbon network; default Bruggeman."""
+    separator_electrolyte_fraction: float = Field(1.0, gt=0, le=1)
+    """Volume fraction of SE in the separator (1 - its porosity)."""
+    separator_tortuosity: float | None = Field(None, ge=1)
+    """Tortuosity factor of the separator; default Bruggeman."""
+    particle_radius: Length = 1e-6
+    """Active particle radius r: active surface per volume a = 3 f_a / r."""
+    exchange_current: CurrentDensity
+    """Cathode exchange current density i0 per active surface."""
+    anode_exchange_current: CurrentDensity
+    """Exchange current density of the anode (per its geometric area)."""
+    transfer_coefficient: float = Field(0.5, gt=0, lt=1)
+    """Anodic transfer coefficient alpha_a of both electrodes (alpha_c = 1 - alpha_a)."""
+    temperature: Temperature = 298.15
+    equilibrium_potential: EquilibriumPotential | None = None
+    """U(xi) against the anode; default: the S/Li2S two-plateau curve against the anode material
+    (Li_metal, indium or LTO)."""
+    voltage_min: Voltage | None = None
+    """Discharge cut-off: a discharge step ends early when the cell voltage falls to it."""
+    voltage_max: Voltage | None = None
+    """Charge cut-off: a charge step ends early when the cell voltage rises to it."""
+    cathode_cells: int = Field(60, ge=2)
+    """Elements through the cathode thickness (1D transport mesh)."""
+    separator_cells: int = Field(10, ge=1)
+    """Elements through the separator thickness."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> Electrode:
+        if self.voltage_min is not None and self.voltage_max is not None and self.voltage_min >= self.voltage_max:
+            _report([(("voltage_max",), f"must exceed voltage_min ({self.voltage_min} V), got {self.voltage_max} V")])
+        return self
+
+
 class Lithiation(_Model):
     """How the degree of lithiation xi evolves."""
 
-    model: Literal["uniform", "diffusion"] = "uniform"
-    """uniform: xi follows the protocol everywhere; diffusion: Li diffuses in the active regions (block diffusion)."""
+    model: Literal["uniform", "diffusion", "electrode"] = "uniform"
+    """uniform: xi follows the protocol everywhere; diffusion: Li diffuses in the active regions (block diffusion);
+    electrode: ion and electron transport through the cathode thickness with Butler-Volmer kinetics
+    (block electrode)."""
     active_material: Literal["sulfur", "Li2S"] = "sulfur"
     """sulfur starts at xi = 0, Li2S at xi = 1."""
     cycles: int = Field(1, ge=1)
@@ -975,8 +1060,10 @@ class Lithiation(_Model):
     )
     diffusion: Diffusion | None = None
     """Settings of the diffusion model; required with model diffusion, only there."""
+    electrode: Electrode | None = None
+    """Settings of the electrode model; required with model electrode, only there."""
 
-    MODEL_BLOCKS: ClassVar[dict[str, str]] = {"diffusion": "diffusion"}
+    MODEL_BLOCKS: ClassVar[dict[str, str]] = {"diffusion": "diffusion", "electrode": "electrode"}
     """Model -> the block of its settings (a model without one, uniform, takes none)."""
 
     @model_validator(mode="after")
@@ -988,6 +1075,9 @@ class Lithiation(_Model):
                 problems.append(((block,), f"required field is missing (lithiation model {model!r} needs it)"))
             elif given and model != self.model:
                 problems.append(((block,), f"only for lithiation model {model!r}, not {self.model!r}"))
+        for index, step in enumerate(self.protocol):
+            if step.step == "hold" and self.model != "electrode":
+                problems.append((("protocol", index, "step"), f"a hold needs lithiation model 'electrode', not {self.model!r}"))
         _report(problems)
         return self
 
@@ -1196,6 +1286,8 @@ class Case(_Model):
             problems += _balance_problems(self)
         if not problems and self.lithiation.diffusion is not None:
             problems += _diffusion_problems(self)
+        if not problems and self.lithiation.electrode is not None:
+            problems += _electrode_problems(self)
         if self.mechanics.formulation == "mixed":
             problems += _mixed_solver_problems(self.solver)
         first: dict[str, int] = {}
@@ -1271,6 +1363,57 @@ def _diffusion_problems(case: Case) -> list[tuple[Loc, str]]:
     ):
         problems.append((("lithiation", "diffusion"), "no region has an active phase in which Li could diffuse"))
     return problems
+
+
+def _electrode_problems(case: Case) -> list[tuple[Loc, str]]:
+    """The electrode model's layers, phases and default curve against the stack and materials."""
+    from chemomech.physics.transport.ocv import ANODE_POTENTIAL_VS_LI
+
+    spec = case.lithiation.electrode
+    where = ("lithiation", "electrode")
+    if case.geometry.type != "stack":
+        return [(("lithiation", "model"), f"model 'electrode' needs a stack geometry, not {case.geometry.type!r}")]
+    names = [layer.name for layer in case.geometry.layers]
+    problems: list[tuple[Loc, str]] = []
+    for field in ("cathode", "separator"):
+        if getattr(spec, field) not in names:
+            problems.append(((*where, field), unknown_name("layer", getattr(spec, field), names)))
+    if problems:
+        return problems
+    cathode, separator = names.index(spec.cathode), names.index(spec.separator)
+    anode = 2 * separator - cathode
+    if abs(cathode - separator) != 1 or not 0 <= anode < len(names):
+        return [((*where, "separator"), f"must lie between the cathode {spec.cathode!r} and an anode layer, "
+                 f"layers are {names}")]
+    material = case.geometry.layers[cathode].material
+    composition = case.materials[material].composition if material in case.materials else None
+    if composition is None:
+        return [((*where, "cathode"), f"the cathode's material {material!r} needs a composition (phase fractions)")]
+    for field in ("electrolyte_phase", "carbon_phase"):
+        if getattr(spec, field) not in composition.phases:
+            problems.append(((*where, field), unknown_name("phase", getattr(spec, field), list(composition.phases))))
+    if not problems and spec.electrolyte_conductivity is None:
+        se = composition.phases[spec.electrolyte_phase].material
+        if _library_value(se, "ionic_conductivity") is None:
+            problems.append(((*where, "electrolyte_conductivity"),
+                             f"required field is missing (the library has no ionic_conductivity of {se!r})"))
+    anode_material = case.geometry.layers[anode].material
+    if spec.equilibrium_potential is None and anode_material not in ANODE_POTENTIAL_VS_LI:
+        problems.append(((*where, "equilibrium_potential"),
+                         f"required field is missing (no default curve against the anode material {anode_material!r}; "
+                         f"defaults exist against {sorted(ANODE_POTENTIAL_VS_LI)})"))
+    return problems
+
+
+def _library_value(material: str, prop: str) -> float | None:
+    """A property of a library material, or None."""
+    from chemomech.materials import default_library
+
+    library = default_library()
+    if material not in library.names():
+        return None
+    found = library.get(material).get(prop)
+    return None if found is None else found.value
 
 
 MIXED_SOLVER = {"element_degree": 2, "linear_solver": "mumps"}

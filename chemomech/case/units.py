@@ -160,6 +160,12 @@ Concentration = quantity("concentration", "[substance] / [length] ** 3", "1.29e5
 """Positive amount of substance per volume in mol/m³."""
 Temperature = quantity("absolute temperature", "[temperature]", "298 K")
 """Positive absolute temperature in K."""
+Conductivity = quantity("conductivity", "[current] ** 2 * [time] ** 3 / [mass] / [length] ** 3", "3 mS/cm")
+"""Positive electric (ionic or electronic) conductivity in S/m."""
+CurrentDensity = quantity("current density", "[current] / [length] ** 2", "0.1 mA/cm2")
+"""Positive current per area in A/m² (an exchange current density)."""
+Voltage = quantity("voltage", "[mass] * [length] ** 2 / [time] ** 3 / [current]", "1.2 V")
+"""Positive cell voltage in V."""
 CRate = Annotated[
     float,
     BeforeValidator(c_rate),

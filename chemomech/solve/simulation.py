@@ -9,7 +9,7 @@ predictor increment, the fixture's preload state; physics with history
 variables add theirs); ``next_target`` is the position in the schedule.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from chemomech.case.protocol import initial_lithiation
@@ -24,6 +24,7 @@ from chemomech.physics.fixture import InclusionSupport, StackFixture
 from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
 from chemomech.physics.mechanics import MechanicsModel, locking_warnings
+from chemomech.physics.transport.cell import electrode_field
 from chemomech.materials import default_library
 from chemomech.sensors import Dilatometer, FibreBraggGrating, LoadCell
 from chemomech.sensors.fbg import StrainOptics
@@ -54,12 +55,36 @@ class Simulation:
     coupled: tuple = ()  # fields solved in alternation with the mechanics (chemomech.solve.coupling)
 
     def run_schedule(self):
-        """Yield (state, SolveStats) for every converged step of the rest of the schedule."""
+        """Yield (state, SolveStats) for every converged step of the rest of the schedule.
+
+        Where a segment ended early (an electrode voltage cut-off) or a
+        potentiostatic hold ended, the rest of the schedule is rebuilt from
+        the time and mean lithiation reached (see physics.lithiation).
+        """
         yield from self.stepper.resume()  # a target cut back before a restart
         while self.next_target < len(self.schedule):
             target = self.schedule[self.next_target]
             self.next_target += 1
             yield from self.stepper.advance(target)
+            self._reschedule(target)
+
+    def _reschedule(self, done: Target) -> None:
+        """After a cut-off in ``done``'s segment or the last step of a hold: the rest from the state reached."""
+        if self.next_target >= len(self.schedule):
+            return
+        following = self.schedule[self.next_target]
+        cut_off = any(getattr(field, "ended_segment", None) == done.segment for field in self.coupled)
+        hold_ended = done.voltage is not None and following.segment != done.segment
+        if not (cut_off or hold_ended):
+            return
+        resume = replace(done, xi=self.coupled[0].mean_lithiation())
+        self.schedule[self.next_target :] = build_schedule(
+            self.case.lithiation,
+            preload_steps=0,
+            max_xi_step=self.case.solver.max_xi_step,
+            max_time_step=self.case.solver.max_time_step,
+            resume=resume,
+        )
 
 
 def _preload_steps(case) -> int:
@@ -93,6 +118,8 @@ def _grating(model, spec) -> FibreBraggGrating:
 
 def _coupled_fields(case, domain, materials, model, fields, xi0) -> tuple:
     """The fields solved in alternation with the mechanics: the lithiation transport, if any."""
+    if case.lithiation.model == "electrode":
+        return (electrode_field(case.lithiation.electrode, case, domain, materials, fields, xi0),)
     if case.lithiation.model != "diffusion":
         return ()
     molar_volume = default_library().get(case.lithiation.active_material)["molar_volume"].value
