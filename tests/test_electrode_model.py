@@ -169,3 +169,43 @@ def test_bad_electrode_input_exits_with_2(tmp_path):
     path = tmp_path / "case.yaml"
     path.write_text(BAD.replace("    voltage_max: 2.0 V\n", "    voltage_max: 0.5 V\n"), encoding="utf-8")
     assert main(["check", str(path)]) == 2
+
+
+class Interrupted(Exception):
+    """Stands in for a kill."""
+
+
+def test_restart_after_a_cutoff_and_a_hold(mpi_tmp_path, monkeypatch):
+    """A run stopped in the charge (after the cut-off and the hold rebuilt the schedule) restarts from
+    its last checkpoint to the series of an uninterrupted run."""
+    import gc
+
+    from chemomech.output.series import read_series
+    from chemomech.solve.observe import StepObserver
+    from chemomech.solve.run import run_case
+
+    case = CASE + "outputs: {figures: false, fields: false, checkpoint_every: 2}\n"
+    run_case(load_case_text(case), mpi_tmp_path / "full")
+    full = read_series(mpi_tmp_path / "full" / "series.csv")
+    stop = len(full["step [-]"]) - 3
+    record = StepObserver.record
+
+    def record_then_stop(observer, state, stats):
+        record(observer, state, stats)
+        if observer.steps - 1 == stop:
+            raise Interrupted
+
+    monkeypatch.setattr(StepObserver, "record", record_then_stop)
+    with pytest.raises(Interrupted):
+        run_case(load_case_text(case), mpi_tmp_path / "out")
+    gc.collect()
+    monkeypatch.undo()
+    summary = run_case(load_case_text(case), mpi_tmp_path / "out", restart=True)
+    assert summary["restarted_after_step"] == (stop - 1) // 2 * 2
+    restarted = read_series(mpi_tmp_path / "out" / "series.csv")
+    assert restarted.keys() == full.keys()
+    for column in full:
+        if column.endswith("_iterations [-]"):
+            continue
+        x, y = np.asarray(full[column]), np.asarray(restarted[column])
+        assert x.shape == y.shape and np.max(np.abs(x - y)) <= 1e-7 * max(np.max(np.abs(x)), 1.0), column

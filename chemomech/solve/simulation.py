@@ -9,7 +9,7 @@ predictor increment, the fixture's preload state; physics with history
 variables add theirs); ``next_target`` is the position in the schedule.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from chemomech.case.protocol import initial_lithiation
@@ -53,6 +53,7 @@ class Simulation:
     next_target: int = 0  # index in the schedule of the next target to start
     history: HistoryOutputs | None = None  # porosity and creep strain, where a material has them
     coupled: tuple = ()  # fields solved in alternation with the mechanics (chemomech.solve.coupling)
+    resumes: list = field(default_factory=list)  # [index, Target as dict]: where the schedule was rebuilt
 
     def run_schedule(self):
         """Yield (state, SolveStats) for every converged step of the rest of the schedule.
@@ -73,12 +74,22 @@ class Simulation:
         if self.next_target >= len(self.schedule):
             return
         following = self.schedule[self.next_target]
-        cut_off = any(getattr(field, "ended_segment", None) == done.segment for field in self.coupled)
+        cut_off = [f for f in self.coupled if getattr(f, "ended_segment", None) == done.segment]
         hold_ended = done.voltage is not None and following.segment != done.segment
         if not (cut_off or hold_ended):
             return
-        resume = replace(done, xi=self.coupled[0].mean_lithiation())
-        self.schedule[self.next_target :] = build_schedule(
+        if cut_off:
+            time, voltage = cut_off[0].cutoff
+            self.stepper.warn(
+                f"voltage cut-off: {done.label} ended at t = {time:.6g} s, cell voltage {voltage:.4f} V, "
+                f"mean lithiation {self.coupled[0].mean_lithiation():.4f}; the next protocol step starts"
+            )
+        self.rebuild_schedule(self.next_target, replace(done, xi=self.coupled[0].mean_lithiation()))
+
+    def rebuild_schedule(self, index: int, resume: Target) -> None:
+        """Replace the targets from ``index`` on by the rest of the protocol after ``resume`` (kept for restarts)."""
+        self.resumes.append([index, asdict(resume)])
+        self.schedule[index:] = build_schedule(
             self.case.lithiation,
             preload_steps=0,
             max_xi_step=self.case.solver.max_xi_step,
