@@ -23,6 +23,7 @@ import ufl
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
 from chemomech.physics.transport.effective import effective_conductivity
 from chemomech.physics.transport.electrode import (
+    COLLECTOR,
     ElectrodeParameters,
     ElectrodeTransport,
     Sources,
@@ -146,9 +147,9 @@ def manufactured_run(cells: int, steps: int, mode: str, xi_of, end_time: float =
         mesh, cell_tags, facet_tags, params, 0.0, sources=sources, quadrature_degree=6,
         prefix=f"mms_{mode}_{cells}_{steps}_", current_scale=ONE_C,
     )
-    xi_initial = dolfinx.fem.Function(transport._xi_space)
-    xi_initial.interpolate(dolfinx.fem.Expression(exact.xi, transport._xi_space.element.interpolation_points))
-    transport.committed.x.array[transport._xi_dofs] = xi_initial.x.array
+    xi_initial = dolfinx.fem.Function(transport.xi_space)
+    xi_initial.interpolate(dolfinx.fem.Expression(exact.xi, transport.xi_space.element.interpolation_points))
+    transport.committed.x.array[transport.xi_dofs] = xi_initial.x.array
     transport.state.x.array[:] = transport.committed.x.array
     dt = end_time / steps
     for step in range(1, steps + 1):
@@ -156,7 +157,7 @@ def manufactured_run(cells: int, steps: int, mode: str, xi_of, end_time: float =
         if mode == "galvanostatic":
             transport.begin_step(dt, current=current)
         else:
-            voltage = dolfinx.fem.form(exact.phi_s * transport._ds(1))
+            voltage = dolfinx.fem.form(exact.phi_s * transport.ds(COLLECTOR))
             value = COMM.allreduce(dolfinx.fem.assemble_scalar(voltage), op=MPI.SUM)
             transport.begin_step(dt, voltage=value)
         converged, _ = transport.solve()

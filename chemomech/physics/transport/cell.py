@@ -94,16 +94,16 @@ class ElectrodeField:
         mesh = transport.mesh
         tdim = mesh.topology.dim
         owned = mesh.topology.index_map(tdim).size_local
-        space, dofs = transport._collapsed(2)
+        space, dofs = transport.collapsed(2)
         cells = np.arange(owned, dtype=np.int32)
         midpoints = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)[:, 0]
         cell_dofs = dofs[space.dofmap.list[cells, 0]]
         self._xi_profile = Profile(mesh.comm, midpoints, lambda: transport.state.x.array[cell_dofs])
-        p1, p1_dofs = transport._collapsed(0)
+        p1, p1_dofs = transport.collapsed(0)
         owned_nodes = p1.dofmap.index_map.size_local
         nodes = p1.tabulate_dof_coordinates()[:owned_nodes, 0]
         self._phi_profiles = [
-            Profile(mesh.comm, nodes, lambda i=i: transport.state.x.array[transport._collapsed(i)[1][:owned_nodes]])
+            Profile(mesh.comm, nodes, lambda i=i: transport.state.x.array[transport.collapsed(i)[1][:owned_nodes]])
             for i in (0, 1)
         ]
 

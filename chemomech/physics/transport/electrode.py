@@ -82,7 +82,9 @@ class Sources:
     anode: object = None  # g in κ ∂φ_e/∂n = i_BV,a + g
 
 
-def through_thickness_mesh(comm, cathode_thickness: float, separator_thickness: float, cathode_cells: int, separator_cells: int):
+def through_thickness_mesh(
+    comm, cathode_thickness: float, separator_thickness: float, cathode_cells: int, separator_cells: int
+):
     """Interval mesh x ∈ [0, L_c + L_s] (collector at 0), uniform in each layer; cell and facet tags."""
     total = cathode_cells + separator_cells
     mesh = dolfinx.mesh.create_interval(comm, total, [0.0, 1.0])
@@ -166,8 +168,8 @@ class ElectrodeTransport:
         self.mode = "galvanostatic"
         dx = ufl.Measure("dx", domain=mesh, subdomain_data=cell_tags, metadata={"quadrature_degree": quadrature_degree})
         ds = ufl.Measure("ds", domain=mesh, subdomain_data=facet_tags, metadata={"quadrature_degree": quadrature_degree})
-        self._dx, self._ds = dx, ds
-        self._cell_tags, self._facet_tags = cell_tags, facet_tags
+        self.dx, self.ds = dx, ds
+        self._one = dolfinx.fem.Constant(mesh, PETSc.ScalarType(1.0))
 
         p = parameters
         phi_s, phi_e, xi = ufl.split(self.state)
@@ -205,7 +207,7 @@ class ElectrodeTransport:
         collector_dofs = dolfinx.fem.locate_dofs_topological(self.space.sub(0), fdim, facet_tags.find(COLLECTOR))
         self._voltage_bc = dolfinx.fem.dirichletbc(self.voltage, collector_dofs, self.space.sub(0))
 
-        self._xi_space, self._xi_dofs = self._collapsed(2)
+        self.xi_space, self.xi_dofs = self.collapsed(2)
         cmap = mesh.topology.index_map(mesh.topology.dim)
         cathode = cell_tags.find(CATHODE)
         self._cathode_owned = cathode[cathode < cmap.size_local]
@@ -214,7 +216,7 @@ class ElectrodeTransport:
         self.committed.x.array[:] = self.state.x.array
 
     # --- state -----------------------------------------------------------
-    def _collapsed(self, index: int):
+    def collapsed(self, index: int):
         """(collapsed space, its dofs in the mixed space) of unknown ``index``."""
         space, dofs = self.space.sub(index).collapse()
         return space, np.asarray(dofs).reshape(-1)
@@ -222,7 +224,7 @@ class ElectrodeTransport:
     def set_uniform(self, xi: float, phi_s: float, phi_e: float) -> None:
         """Set the current state to uniform values (an initial guess or an initial condition)."""
         for index, value in enumerate((phi_s, phi_e, xi)):
-            dofs = self._collapsed(index)[1]
+            dofs = self.collapsed(index)[1]
             self.state.x.array[dofs] = value
         self.state.x.scatter_forward()
 
@@ -282,8 +284,8 @@ class ElectrodeTransport:
         return comm.allreduce(dolfinx.fem.assemble_scalar(self._scalar_forms[key]), op=MPI.SUM)
 
     def _facet_mean(self, key: str, expression, tag: int) -> float:
-        total = self._integral(key, lambda: expression * self._ds(tag))
-        size = self._integral(f"size_{tag}", lambda: dolfinx.fem.Constant(self.mesh, PETSc.ScalarType(1.0)) * self._ds(tag))
+        total = self._integral(key, lambda: expression * self.ds(tag))
+        size = self._integral(f"size_{tag}", lambda: self._one * self.ds(tag))
         return total / size
 
     def cell_voltage(self) -> float:
@@ -300,22 +302,22 @@ class ElectrodeTransport:
 
     def cathode_volume(self) -> float:
         """Cathode measure (thickness in 1D) [m^d]."""
-        return self._integral("cathode", lambda: dolfinx.fem.Constant(self.mesh, PETSc.ScalarType(1.0)) * self._dx(CATHODE))
+        return self._integral("cathode", lambda: self._one * self.dx(CATHODE))
 
     def mean_cathode_overpotential(self) -> float:
         """Cathode-volume mean of η_c = φ_s − φ_e − U(ξ) [V]."""
-        return self._integral("eta_c", lambda: self.overpotential * self._dx(CATHODE)) / self.cathode_volume()
+        return self._integral("eta_c", lambda: self.overpotential * self.dx(CATHODE)) / self.cathode_volume()
 
     def stored_charge(self, reference: float) -> float:
         """∫_cathode Q (ξ − ξ_ref) [C per unit cross-section in 1D]."""
         xi = ufl.split(self.state)[2]
         key = f"stored_{reference!r}"
-        return self._integral(key, lambda: self.parameters.capacity_density * (xi - reference) * self._dx(CATHODE))
+        return self._integral(key, lambda: self.parameters.capacity_density * (xi - reference) * self.dx(CATHODE))
 
     def lithiation(self) -> np.ndarray:
         """ξ of the owned cathode cells (local array)."""
-        values = self.state.x.array[self._xi_dofs]
-        return values[self._xi_space.dofmap.list[self._cathode_owned, 0]]
+        values = self.state.x.array[self.xi_dofs]
+        return values[self.xi_space.dofmap.list[self._cathode_owned, 0]]
 
     def lithiation_range(self) -> tuple[float, float, float]:
         """(min, mean, max) of ξ over the cathode (mean by volume)."""
@@ -323,7 +325,7 @@ class ElectrodeTransport:
         comm = self.mesh.comm
         low = comm.allreduce(xi.min() if xi.size else np.inf, op=MPI.MIN)
         high = comm.allreduce(xi.max() if xi.size else -np.inf, op=MPI.MAX)
-        mean = self._integral("xi_mean", lambda: ufl.split(self.state)[2] * self._dx(CATHODE)) / self.cathode_volume()
+        mean = self._integral("xi_mean", lambda: ufl.split(self.state)[2] * self.dx(CATHODE)) / self.cathode_volume()
         return low, mean, high
 
     def function(self, index: int, name: str):
