@@ -99,12 +99,12 @@ class ElectrodeField:
         midpoints = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)[:, 0]
         cell_dofs = dofs[space.dofmap.list[cells, 0]]
         self._xi_profile = Profile(mesh.comm, midpoints, lambda: transport.state.x.array[cell_dofs])
-        p1, p1_dofs = transport.collapsed(0)
+        p1, _ = transport.collapsed(0)
         owned_nodes = p1.dofmap.index_map.size_local
         nodes = p1.tabulate_dof_coordinates()[:owned_nodes, 0]
+        potential_dofs = [transport.collapsed(i)[1][:owned_nodes] for i in (0, 1)]  # φ_s, φ_e
         self._phi_profiles = [
-            Profile(mesh.comm, nodes, lambda i=i: transport.state.x.array[transport.collapsed(i)[1][:owned_nodes]])
-            for i in (0, 1)
+            Profile(mesh.comm, nodes, lambda dofs=dofs: transport.state.x.array[dofs]) for dofs in potential_dofs
         ]
 
         self._xi_dofs = dofs
