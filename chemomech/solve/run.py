@@ -20,7 +20,6 @@ from chemomech.case.protocol import protocol_segments
 from chemomech.dolfinx_compat import MPI
 from chemomech.errors import SolverFailure
 from chemomech.output.fields import FieldWriter
-from chemomech.output.figures import write_figures
 from chemomech.output.progress import ProgressDisplay
 from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.report import write_report
@@ -75,6 +74,8 @@ def _protocol_steps(lithiation) -> list[dict]:
 
 def _draw_figures(outdir: Path, title: str) -> list[str]:
     """Plot the series and the field snapshots; return the problems (never lose a run for a picture)."""
+    from chemomech.output.figures import write_figures  # matplotlib: only where figures are drawn (rank 0)
+
     problems = []
     try:
         write_figures(outdir, title)
