@@ -101,3 +101,33 @@ def test_one_way_stresses_match_cheng_verbrugge():
     assert len(checked) == 2
     for _, errors in checked:  # measured: at most 1.7 % (σ_rr in L2 at τ = 0.05), 0.1-1 % otherwise
         assert max(errors.values()) < 0.02, checked
+
+
+SULFUR_LIKE = "{youngs_modulus: 20 GPa, poisson_ratio: 0.3, active_fraction: 1.0, swelling: {beta: 0.787}}"
+"""A particle whose swelling is that of S -> Li2S: Ω = 6.1 cm³/mol, θ = κ Ω c_max / RT ≈ 25
+(κ = 2ΩE / (9(1 − ν))), so the stress term matters once ξ ≳ 1/θ."""
+
+
+def surface_and_centre(stress_assisted: bool, steps: int) -> tuple[float, float]:
+    """(ξ at the surface, ξ at the centre) after τ = 0.1 at 1C in ``steps`` equal steps."""
+    end = 0.1 * R**2 / D
+    text = sphere_case(1 / 10, end / 3600 / steps, until_xi=end / 3600, stress_assisted=stress_assisted, material=SULFUR_LIKE)
+    sim = build_simulation(load_case_text(text), MPI.COMM_WORLD)
+    for _ in sim.run_schedule():
+        pass
+    low, high = sim.coupled[0].lithiation_range()  # insertion: lowest at the centre, highest at the surface
+    return high, low
+
+
+def test_stress_assisted_diffusion_flattens_the_gradient_and_converges_in_time():
+    changes = []
+    for steps in (5, 10, 20):
+        surface_one, centre_one = surface_and_centre(False, steps)
+        surface_two, centre_two = surface_and_centre(True, steps)
+        assert surface_two < surface_one and centre_two > centre_one  # Li drifts towards the tensile centre
+        # D_eff ≈ D (1 + θ ξ): the spread falls to 0.74 of the one-way one here
+        assert surface_two - centre_two < 0.85 * (surface_one - centre_one)
+        changes.append(surface_two - surface_one)
+    differences = [abs(a - b) for a, b in zip(changes, changes[1:])]
+    assert differences[1] < 0.6 * differences[0], (changes, differences)  # first order: about half
+    assert differences[1] < 0.02 * abs(changes[-1]), (changes, differences)
