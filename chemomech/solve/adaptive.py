@@ -15,8 +15,9 @@ converged step of length h, with n Newton iterations per coupling pass and
 so steps grow after easy steps (few Newton iterations and a small
 transport change) and shrink on hard ones. A failed step (Newton or the
 coupling) is halved by the stepper's cut-back and sets h ← max(shrink h,
-min_time_step) for the steps after it. The preload takes no time and is
-not controlled.
+min_time_step) for the steps after it. Each protocol step starts again
+from at most ``initial_time_step`` (the current jumps there). The preload
+takes no time and is not controlled.
 """
 
 from dataclasses import replace
@@ -49,6 +50,8 @@ class StepController:
 
     def limit(self, state, goal):
         """``goal``, or the target h after ``state`` on the way to it when it is further than h."""
+        if goal.label != state.label:  # a new protocol step: its current jumps, its transient is fast
+            self.time_step = min(self.time_step, self.settings.initial_time_step)
         remaining = goal.time - state.time
         if goal.stage != "cycling" or remaining <= self.time_step * (1 + 1e-9):
             return goal
