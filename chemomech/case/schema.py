@@ -1221,6 +1221,37 @@ class Coupling(_Model):
     """Passes before the step is cut back."""
 
 
+class AdaptiveStepping(_Model):
+    """Step lengths chosen after each step from its Newton iterations and its largest change of xi."""
+
+    initial_time_step: Time
+    min_time_step: Time
+    max_time_step: Time
+    target_xi_change: float = Field(0.02, gt=0, le=1)
+    """Largest change of the lithiation of any cell the controller aims at per step."""
+    easy_newton_iterations: int = Field(4, ge=1)
+    """At most this many Newton iterations (per coupling pass): the step may grow."""
+    hard_newton_iterations: int = Field(10, ge=2)
+    """At least this many: the next step shrinks."""
+    growth: float = Field(1.5, gt=1, le=10)
+    shrink: float = Field(0.5, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AdaptiveStepping:
+        problems: list[tuple[Loc, str]] = []
+        if not self.min_time_step <= self.initial_time_step <= self.max_time_step:
+            msg = (
+                f"expected min_time_step <= initial_time_step <= max_time_step, got {self.min_time_step:g} s, "
+                f"{self.initial_time_step:g} s, {self.max_time_step:g} s"
+            )
+            problems.append((("initial_time_step",), msg))
+        if self.easy_newton_iterations >= self.hard_newton_iterations:
+            msg = f"expected more than easy_newton_iterations ({self.easy_newton_iterations})"
+            problems.append((("hard_newton_iterations",), msg))
+        _report(problems)
+        return self
+
+
 class Solver(_Model):
     """Discretisation and nonlinear solver settings."""
 
@@ -1238,8 +1269,18 @@ class Solver(_Model):
     """Largest change of lithiation per time step."""
     max_time_step: Time | None = None
     """Largest time step (rests included); for creeping materials."""
+    adaptive: AdaptiveStepping | None = None
+    """Adaptive time stepping; replaces max_xi_step and max_time_step (one target per protocol step)."""
     coupling: Coupling = Field(default_factory=Coupling)
     """Staggered coupling of transport or damage with the mechanics (chemomech.solve.coupling)."""
+
+    @model_validator(mode="after")
+    def _one_step_control(self) -> Solver:
+        if self.adaptive is not None:
+            fixed = sorted({"max_xi_step", "max_time_step"} & self.model_fields_set)
+            msg = "not with adaptive (its target_xi_change and max_time_step bound every step)"
+            _report([((name,), msg) for name in fixed])
+        return self
 
 
 class Case(_Model):

@@ -140,11 +140,12 @@ def _coupled_fields(case, domain, materials, model, fields, xi0) -> tuple:
 def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     """Set up the problem of ``case`` on ``comm``."""
     materials = resolve_materials(case)
+    adaptive = case.solver.adaptive is not None  # one target per protocol step, reached in controlled steps
     schedule = build_schedule(
         case.lithiation,
         preload_steps=_preload_steps(case),
-        max_xi_step=case.solver.max_xi_step,
-        max_time_step=case.solver.max_time_step,
+        max_xi_step=1.0 if adaptive else case.solver.max_xi_step,
+        max_time_step=None if adaptive else case.solver.max_time_step,
     )
     mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
     domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
