@@ -209,3 +209,19 @@ def test_restart_after_a_cutoff_and_a_hold(mpi_tmp_path, monkeypatch):
             continue
         x, y = np.asarray(full[column]), np.asarray(restarted[column])
         assert x.shape == y.shape and np.max(np.abs(x - y)) <= 1e-7 * max(np.max(np.abs(x)), 1.0), column
+
+
+def test_cutoff_with_adaptive_steps_starts_the_next_step_at_once():
+    """With adaptive stepping the schedule has one target per protocol step: a cut-off drops the rest of
+    the discharge (no open-circuit wait until its nominal end) and the rest starts where it was reached."""
+    adaptive = CASE.replace("  max_xi_step: 0.1\n", "  adaptive: {initial_time_step: 1 min, min_time_step: 1 s, max_time_step: 5 min}\n")
+    sim, history = simulate(adaptive)
+    field = sim.coupled[0]
+    assert field.ended_segment == 0
+    time, _ = field.cutoff
+    states = [state for state, _, _ in history]
+    discharge = [s for s in states if s.segment == 0]
+    rest = [s for s in states if s.segment == 1]
+    assert discharge[-1].time - time < 5 * 60.0  # ended within the step of the cut-off
+    assert rest[-1].time == pytest.approx(discharge[-1].time + 600.0, rel=1e-12)
+    assert states[-1].xi == pytest.approx(0.2, abs=1e-12)

@@ -84,18 +84,22 @@ class Simulation:
                 f"voltage cut-off: {done.label} ended at t = {time:.6g} s, cell voltage {voltage:.4f} V, "
                 f"mean lithiation {self.coupled[0].mean_lithiation():.4f}; the next protocol step starts"
             )
-        self.rebuild_schedule(self.next_target, replace(done, xi=self.coupled[0].mean_lithiation()))
+        reached = self.stepper.state  # ``done`` itself, or before it where a cut-off dropped the rest
+        self.rebuild_schedule(self.next_target, replace(reached, xi=self.coupled[0].mean_lithiation()))
 
     def rebuild_schedule(self, index: int, resume: Target) -> None:
         """Replace the targets from ``index`` on by the rest of the protocol after ``resume`` (kept for restarts)."""
         self.resumes.append([index, asdict(resume)])
         self.schedule[index:] = build_schedule(
-            self.case.lithiation,
-            preload_steps=0,
-            max_xi_step=self.case.solver.max_xi_step,
-            max_time_step=self.case.solver.max_time_step,
-            resume=resume,
+            self.case.lithiation, preload_steps=0, resume=resume, **_step_limits(self.case)
         )
+
+
+def _step_limits(case) -> dict:
+    """The schedule's step limits; adaptive: one target per protocol step, reached in controlled steps."""
+    if case.solver.adaptive is not None:
+        return {"max_xi_step": 1.0, "max_time_step": None}
+    return {"max_xi_step": case.solver.max_xi_step, "max_time_step": case.solver.max_time_step}
 
 
 def _preload_steps(case) -> int:
@@ -140,13 +144,7 @@ def _coupled_fields(case, domain, materials, model, fields, xi0) -> tuple:
 def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     """Set up the problem of ``case`` on ``comm``."""
     materials = resolve_materials(case)
-    adaptive = case.solver.adaptive is not None  # one target per protocol step, reached in controlled steps
-    schedule = build_schedule(
-        case.lithiation,
-        preload_steps=_preload_steps(case),
-        max_xi_step=1.0 if adaptive else case.solver.max_xi_step,
-        max_time_step=None if adaptive else case.solver.max_time_step,
-    )
+    schedule = build_schedule(case.lithiation, preload_steps=_preload_steps(case), **_step_limits(case))
     mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
     domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
     xi0 = initial_lithiation(case.lithiation)

@@ -25,6 +25,10 @@ With ``solver.adaptive`` a StepController (chemomech.solve.adaptive) puts
 intermediate targets h apart in time before each target and sets h after
 every step from its Newton iterations and its largest change of ξ.
 
+A coupled field that ends the protocol step early (``ended_segment``: the
+electrode model's voltage cut-off) drops the targets still pending towards
+it; the simulation rebuilds the rest of the schedule from the state reached.
+
 Coupled fields (chemomech.solve.coupling: transport, damage) are solved in
 alternation with the mechanics within each step, in passes until their
 changes fall below ``solver.coupling.tolerance``; they begin, commit and
@@ -174,6 +178,8 @@ class Stepper:
                 if self.controller is not None:
                     self.controller.converged(goal.time - self.state.time, stats)
                 self._commit(goal)
+                if any(getattr(field, "ended_segment", None) == goal.segment for field in self.coupled):
+                    pending.clear()  # a voltage cut-off ended the protocol step; the simulation reschedules
                 yield goal, stats
                 continue
             for unknown, converged in zip(self.model.unknowns, self._converged, strict=True):
