@@ -175,6 +175,7 @@ class Interrupted(Exception):
     """Stands in for a kill."""
 
 
+@pytest.mark.long  # three full runs with outputs: about 30 s
 def test_restart_after_a_cutoff_and_a_hold(mpi_tmp_path, monkeypatch):
     """A run stopped in the charge (after the cut-off and the hold rebuilt the schedule) restarts from
     its last checkpoint to the series of an uninterrupted run."""
