@@ -62,24 +62,30 @@ class Simulation:
         potentiostatic hold ended, the rest of the schedule is rebuilt from
         the time and mean lithiation reached (see physics.lithiation).
         """
-        yield from self.stepper.resume()  # a target cut back before a restart
+        yield from self._rescheduled(self.stepper.resume())  # a target cut back before a restart
         while self.next_target < len(self.schedule):
             target = self.schedule[self.next_target]
             self.next_target += 1
-            yield from self.stepper.advance(target)
-            self._reschedule(target)
+            yield from self._rescheduled(self.stepper.advance(target))
+
+    def _rescheduled(self, steps):
+        """The steps, the schedule rebuilt where one ended a segment early (before it is yielded: checkpoints)."""
+        for state, stats in steps:
+            if not self.stepper.busy:
+                self._reschedule(state)
+            yield state, stats
 
     def _reschedule(self, done: Target) -> None:
         """After a cut-off in ``done``'s segment or the last step of a hold: the rest from the state reached."""
         if self.next_target >= len(self.schedule):
             return
         following = self.schedule[self.next_target]
-        cut_off = [f for f in self.coupled if getattr(f, "ended_segment", None) == done.segment]
+        cut_off = [f for f in self.coupled if done.segment in getattr(f, "cutoffs", {})]
         hold_ended = done.voltage is not None and following.segment != done.segment
         if not (cut_off or hold_ended):
             return
         if cut_off:
-            time, voltage = cut_off[0].cutoff
+            time, voltage = cut_off[0].cutoffs[done.segment]
             self.stepper.warn(
                 f"voltage cut-off: {done.label} ended at t = {time:.6g} s, cell voltage {voltage:.4f} V, "
                 f"mean lithiation {self.coupled[0].mean_lithiation():.4f}; the next protocol step starts"

@@ -25,7 +25,7 @@ With ``solver.adaptive`` a StepController (chemomech.solve.adaptive) puts
 intermediate targets h apart in time before each target and sets h after
 every step from its Newton iterations and its largest change of ξ.
 
-A coupled field that ends the protocol step early (``ended_segment``: the
+A coupled field that ends the protocol step early (``cutoffs``: the
 electrode model's voltage cut-off) drops the targets still pending towards
 it; the simulation rebuilds the rest of the schedule from the state reached.
 
@@ -178,7 +178,7 @@ class Stepper:
                 if self.controller is not None:
                     self.controller.converged(goal.time - self.state.time, stats)
                 self._commit(goal)
-                if any(getattr(field, "ended_segment", None) == goal.segment for field in self.coupled):
+                if any(goal.segment in getattr(field, "cutoffs", {}) for field in self.coupled):
                     pending.clear()  # a voltage cut-off ended the protocol step; the simulation reschedules
                 yield goal, stats
                 continue
@@ -244,6 +244,11 @@ class Stepper:
                 return stats
             stats = _added(stats, self._solver(self.support.solver_stage(goal.stage)).solve())
         return stats
+
+    @property
+    def busy(self) -> bool:
+        """Whether targets are still pending (a step cut back or limited on the way to a target)."""
+        return bool(self._pending)
 
     def warn(self, text: str) -> None:
         """Record a warning about the results (call on every rank with the same text)."""

@@ -19,7 +19,7 @@ the whole step back. Voltage cut-offs:
 when a discharge step brings V below ``voltage_min`` (a charge step above
 ``voltage_max``) the step is split: the current flows for the time Δt' < Δt
 at which V reaches the cut-off (regula falsi on Δt', to 1 mV), then none for
-the rest of the step, and the segment ends there (``ended_segment``): the
+the rest of the step, and the segment ends there (``cutoffs``): the
 simulation rebuilds the rest of the schedule from the time and mean ξ
 reached, so the next protocol step starts at once.
 
@@ -82,8 +82,7 @@ class ElectrodeField:
         self.areal_capacity = capacity * cathode_thickness  # C/m² for Δξ = 1
         self.voltage_min, self.voltage_max = voltage_min, voltage_max
         self.xi_initial = xi_initial
-        self.ended_segment = None  # the protocol segment a cut-off ended
-        self.cutoff = None  # [time (s), cell voltage (V)] when it was reached
+        self.cutoffs = {}  # protocol segment a cut-off ended -> (time [s], cell voltage [V]) when reached
         self._cut_in_step = None
         self._goal = None
         self._dt = 0.0
@@ -217,7 +216,7 @@ class ElectrodeField:
         self._reset()
         if goal.voltage is not None:
             converged = self._substep(self._dt, voltage=goal.voltage)
-        elif goal.segment == self.ended_segment:  # a step left of a segment a cut-off ended: open circuit
+        elif goal.segment in self.cutoffs:  # a step left of a segment a cut-off ended: open circuit
             converged = self._substep(self._dt, current=0.0)
         else:
             current = self._current(goal)
@@ -238,7 +237,8 @@ class ElectrodeField:
         self._passed += self._passed_step
         self._passed_step = 0.0
         if self._cut_in_step is not None:
-            self.ended_segment, *self.cutoff = self._cut_in_step
+            segment, time, voltage = self._cut_in_step
+            self.cutoffs[segment] = (time, voltage)
 
     def restore(self) -> None:
         """Back to the last committed step (after a restart: ξ as read back; φ_s, φ_e are only
