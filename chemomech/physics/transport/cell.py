@@ -114,6 +114,9 @@ class ElectrodeField:
         self.stack_xi = dolfinx.fem.Function(stack, name="electrode_lithiation")
         self._cells = fields.region_cells[cathode]
         self._positions = axial_position(self._cells)
+        self._in_cathode = self._xi_profile.positions < cathode_thickness
+        count = int(self._in_cathode.sum())
+        self._holding = np.clip((self._positions / (cathode_thickness / count)).astype(int), 0, count - 1)
         cell_map = stack.mesh.topology.index_map(stack.mesh.topology.dim)
         self._all_positions = axial_position(np.arange(cell_map.size_local + cell_map.num_ghosts, dtype=np.int32))
         self.potentials = [dolfinx.fem.Function(stack, name=n) for n in ("solid_potential", "electrolyte_potential")]
@@ -123,14 +126,8 @@ class ElectrodeField:
     # --- mapping to the stack --------------------------------------------
     def _map(self) -> None:
         """ξ of each stack cathode cell from the interval cell holding its axial midpoint."""
-        xi = self._xi_profile.values()
-        index = np.clip(np.searchsorted(self._xi_profile.positions, self._positions), 0, xi.size - 1)
-        # the interval cell holding x: the nearest midpoint among the two neighbours
-        left = np.clip(index - 1, 0, xi.size - 1)
-        nearer_left = np.abs(self._xi_profile.positions[left] - self._positions) < np.abs(
-            self._xi_profile.positions[index] - self._positions
-        )
-        self.stack_xi.x.array[self._cells] = xi[np.where(nearer_left, left, index)]
+        cathode = self._xi_profile.values()[self._in_cathode]  # uniform cells from the collector
+        self.stack_xi.x.array[self._cells] = cathode[self._holding]
         self.stack_xi.x.scatter_forward()
 
     def mean_lithiation(self) -> float:
