@@ -122,3 +122,57 @@ def confined_block_cosine_deflection(*, amplitude: float, width: float, height: 
     k = math.pi / width
     eta = k * height
     return -2 * amplitude / (Ep * k) * math.sinh(eta) ** 2 / (math.sinh(eta) * math.cosh(eta) + eta)
+
+
+def tan_roots(count: int) -> list[float]:
+    """The first positive roots λ_n of tan λ = λ (λ_n in (nπ, nπ + π/2)), by bisection."""
+    roots = []
+    for n in range(1, count + 1):
+        lo, hi = n * math.pi + 1e-12, n * math.pi + math.pi / 2 - 1e-12
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if math.tan(mid) - mid > 0:
+                hi = mid
+            else:
+                lo = mid
+        roots.append(0.5 * (lo + hi))
+    return roots
+
+
+def sphere_galvanostatic_concentration(x, tau: float, terms: int = 200):
+    """c(r, t) / (J R / D) in a sphere filled through its surface at a constant inward flux J from c = 0.
+
+    Crank, The Mathematics of Diffusion, eq. 6.45 (x = r/R, τ = D t / R²):
+        c = (J R / D) [3τ + x²/2 − 3/10 − 2 Σ_n sin(λ_n x) / (λ_n² x sin λ_n) e^(−λ_n² τ)],
+    tan λ_n = λ_n; for τ → ∞ the profile x²/2 − 3/10 rides on the mean 3τ.
+    """
+    import numpy as np
+
+    x = np.maximum(np.asarray(x, dtype=float), 1e-12)
+    series = sum(
+        np.sin(lam * x) / (lam**2 * x * math.sin(lam)) * math.exp(-(lam**2) * tau) for lam in tan_roots(terms)
+    )
+    return 3 * tau + x**2 / 2 - 3 / 10 - 2 * series
+
+
+def sphere_diffusion_stresses(x, concentration, E: float, nu: float, omega: float, samples: int = 4001):
+    """10e: (σ_rr, σ_θθ) at x = r/R of a free sphere with the eigenstrain Ω c / 3 (small strain).
+
+    σ_rr = 2ΩE/(9(1−ν)) (⟨c⟩_R − ⟨c⟩_r), σ_θθ = ΩE/(9(1−ν)) (2⟨c⟩_R + ⟨c⟩_r − 3c(r)),
+    ⟨c⟩_r = (3/r³) ∫₀^r c r'² dr', integrated by the trapezoidal rule on
+    ``samples`` radii and interpolated; ``concentration(x)`` gives c at x
+    (vectorised).
+    """
+    import numpy as np
+
+    grid = np.linspace(0.0, 1.0, samples)
+    integrand = concentration(grid) * grid**2
+    integral = np.concatenate([[0.0], np.cumsum(0.5 * (integrand[1:] + integrand[:-1]) * np.diff(grid))])
+    mean = np.empty_like(grid)
+    mean[1:] = 3 * integral[1:] / grid[1:] ** 3
+    mean[0] = concentration(grid[:1])[0]
+    scale = omega * E / (9 * (1 - nu))
+    x = np.asarray(x, dtype=float)
+    inner = np.interp(x, grid, mean)
+    c = concentration(x)
+    return 2 * scale * (mean[-1] - inner), scale * (2 * mean[-1] + inner - 3 * c)

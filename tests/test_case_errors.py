@@ -28,6 +28,13 @@ geometry:
   inclusion_material: sulfur
   matrix_material: Li6PS5Cl
 """
+PARTICLE = """\
+geometry:
+  type: particle
+  dimension: axisymmetric
+  radius: 5 um
+  material: sulfur
+"""
 
 RVE = """\
 geometry:
@@ -204,7 +211,7 @@ MALFORMED = [
     param(
         "unknown_geometry_type",
         BASE.replace("type: stack", "type: stak"),
-        (2, "geometry.type", "one of 'stack', 'inclusion', 'rve', 'voxel', 'mesh', got 'stak'"),
+        (2, "geometry.type", "one of 'stack', 'inclusion', 'particle', 'rve', 'voxel', 'mesh', got 'stak'"),
     ),
     param("unknown_step", step("{step: dischrge, rate: 0.1 C}"), (15, "lithiation.protocol[0].step", "got 'dischrge'")),
     param(
@@ -507,6 +514,53 @@ MALFORMED = [
         "fracture_weibull_modulus_zero",
         material("base: Li6PS5Cl\nfracture:\n  weibull_modulus: 0"),
         (17, "materials.m.fracture.weibull_modulus", "greater than 0"),
+    ),
+    # lithiation model diffusion, the particle geometry, adaptive stepping
+    param(
+        "diffusion_without_block",
+        PARTICLE + "lithiation: {model: diffusion}\n",
+        (6, "lithiation.diffusion", "required field is missing (lithiation model 'diffusion' needs it)"),
+    ),
+    param(
+        "diffusion_block_with_uniform",
+        PARTICLE + "lithiation:\n  diffusion: {diffusivity: 1e-14 m2/s, stress_assisted: false}\n",
+        (7, "lithiation.diffusion", "only for lithiation model 'diffusion', not 'uniform'"),
+    ),
+    param(
+        "diffusion_stress_term_never_silent",
+        PARTICLE + "lithiation:\n  model: diffusion\n  diffusion: {diffusivity: 1e-14 m2/s}\n",
+        (8, "lithiation.diffusion.stress_assisted", "required field is missing"),
+    ),
+    param(
+        "diffusivity_without_unit",
+        PARTICLE + "lithiation:\n  model: diffusion\n  diffusion: {diffusivity: 1e-14, stress_assisted: true}\n",
+        (8, "lithiation.diffusion.diffusivity", "expected a positive diffusivity like '1e-14 cm2/s'"),
+    ),
+    param(
+        "diffusion_in_a_passive_region",
+        INCLUSION
+        + "lithiation:\n  model: diffusion\n  diffusion: {diffusivity: 1e-14 m2/s, stress_assisted: true,"
+        " regions: [matrix]}\n",
+        (10, "lithiation.diffusion.regions[0]", "region 'matrix' has no active phase"),
+    ),
+    param(
+        "diffusion_unknown_region",
+        INCLUSION
+        + "lithiation:\n  model: diffusion\n  diffusion: {diffusivity: 1e-14 m2/s, stress_assisted: true,"
+        " regions: [inclusio]}\n",
+        (10, "lithiation.diffusion.regions[0]", "did you mean 'inclusion'?"),
+    ),
+    param("particle_without_radius", PARTICLE.replace("  radius: 5 um\n", ""), (1, "geometry.radius", "required field is missing")),
+    param(
+        "adaptive_with_max_xi_step",
+        PARTICLE + "solver:\n  max_xi_step: 0.1\n  adaptive: {initial_time_step: 10 s, min_time_step: 1 s,"
+        " max_time_step: 1 h}\n",
+        (7, "solver.max_xi_step", "not with adaptive"),
+    ),
+    param(
+        "adaptive_bounds_out_of_order",
+        PARTICLE + "solver:\n  adaptive: {initial_time_step: 10 s, min_time_step: 1 min, max_time_step: 1 h}\n",
+        (7, "solver.adaptive.initial_time_step", "expected min_time_step <= initial_time_step <= max_time_step"),
     ),
     # --set overrides
     param(

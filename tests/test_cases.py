@@ -55,7 +55,10 @@ def cycles(case: Path) -> int:
 
 
 CYCLING = [case for case in CASES if cycles(case) > 1]
-LONG_CASES = {"rve_S_LPSCl_3d"}  # about 190 particles, 100k dofs: 2.5 min serially
+LONG_CASES = {
+    "rve_S_LPSCl_3d",  # about 190 particles, 100k dofs: 2.5 min serially
+    "cell_S_In_electrode_thick",  # 62 steps of a 150 um cathode at 15 um elements: 75 s serially
+}
 
 
 def check_case(case: Path, tmp_path: Path, settings: tuple[str, ...] = ()) -> None:

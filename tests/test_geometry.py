@@ -299,6 +299,41 @@ def test_inclusion_regions_and_volumes(dimension, inclusion, matrix):
         )
 
 
+@dataclass(frozen=True)
+class Particle:
+    dimension: str
+    radius: float = 5e-6
+    mesh_size: float | None = 0.5e-6
+    surface_mesh_size: float | None = None
+    type: str = "particle"
+
+
+@pytest.mark.parametrize(
+    ("dimension", "volume", "surface"),
+    [
+        ("plane_strain", lambda a: math.pi * a**2 / 4, lambda a: math.pi * a / 2),
+        ("axisymmetric", lambda a: 2 * math.pi * a**3 / 3, lambda a: 2 * math.pi * a**2),
+        ("3d", lambda a: math.pi * a**3 / 6, lambda a: math.pi * a**2 / 2),
+    ],
+)
+def test_particle_region_surface_and_symmetry_planes(dimension, volume, surface):
+    geometry = Particle(dimension, mesh_size=1e-6 if dimension == "3d" else 0.5e-6)
+    domain = build_domain(geometry, COMM)
+    dx, ds, _ = measures(domain)
+    a = geometry.radius
+    gdim = domain.mesh.geometry.dim
+    weight = 2 * math.pi * ufl.SpatialCoordinate(domain.mesh)[0] if dimension == "axisymmetric" else one(domain)
+    tolerance = 2 * (geometry.mesh_size / a) ** 2
+    assert domain.regions == {"particle": 1}
+    expected = {"symmetry_x", "symmetry_z", "surface"} | ({"symmetry_y"} if gdim == 3 else set())
+    assert set(domain.boundaries) == expected
+    assert domain.rollers == {"symmetry_x": (0,), "symmetry_z": (gdim - 1,)} | (
+        {"symmetry_y": (1,)} if gdim == 3 else {}
+    )
+    assert integral(domain, weight, dx(domain.regions["particle"])) == pytest.approx(volume(a), rel=tolerance)
+    assert integral(domain, weight, ds(domain.boundaries["surface"])) == pytest.approx(surface(a), rel=tolerance)
+
+
 def test_interface_mesh_size_refines_near_the_interface():
     coarse = build_domain(Inclusion("plane_strain"), COMM)
     fine = build_domain(Inclusion("plane_strain", interface_mesh_size=0.2e-6), COMM)

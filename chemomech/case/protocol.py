@@ -34,6 +34,7 @@ class Segment:
     xi_end: float
     duration: float  # s
     c_rate: float  # signed: + discharge (lithiation), − charge
+    voltage: float | None = None  # held cell voltage (potentiostatic hold), V
 
 
 def initial_lithiation(lithiation) -> float:
@@ -49,27 +50,43 @@ def _end_xi(step, default: float) -> float:
     return default
 
 
-def protocol_segments(lithiation) -> list[Segment]:
-    """Resolve the protocol of every cycle into segments; check directions."""
-    xi = initial_lithiation(lithiation)
+def protocol_segments(lithiation, *, resume: tuple[int, float] | None = None) -> list[Segment]:
+    """Resolve the protocol of every cycle into segments; check directions.
+
+    ``resume = (k, ξ)``: the segments after the k-th (flat index over cycles
+    and steps), starting from lithiation ξ, for a step that ended early (a
+    voltage cut-off) or a potentiostatic hold (whose end ξ the transport
+    decides). A transfer step whose end ξ was passed already is then empty
+    instead of an error.
+    """
+    xi = initial_lithiation(lithiation) if resume is None else resume[1]
+    first = 0 if resume is None else resume[0] + 1
     segments = []
+    flat = -1
     for cycle in range(1, lithiation.cycles + 1):
         for index, step in enumerate(lithiation.protocol):
+            flat += 1
+            if flat < first:
+                continue
             label = f"cycle {cycle} {step.step}"
-            if step.step == "rest":
-                segments.append(Segment(label, cycle, xi, xi, step.duration, 0.0))
+            if step.step in ("rest", "hold"):
+                voltage = step.voltage if step.step == "hold" else None
+                segments.append(Segment(label, cycle, xi, xi, step.duration, 0.0, voltage))
                 continue
             sign = 1.0 if step.step == "discharge" else -1.0
             end = _end_xi(step, default=1.0 if sign > 0 else 0.0)
             if end > 1.0 + 1e-12:
                 raise ProtocolError(index, f"ends at lithiation {end:.4g} > 1 (capacity above 1672 mAh/g)")
             if sign * (end - xi) < -1e-12:
-                direction = "raise" if sign > 0 else "lower"
-                raise ProtocolError(
-                    index,
-                    f"a {step.step} must {direction} the lithiation, but in cycle {cycle} it would go "
-                    f"from {xi:.4g} to {end:.4g}",
-                )
+                if resume is not None:
+                    end = xi
+                else:
+                    direction = "raise" if sign > 0 else "lower"
+                    raise ProtocolError(
+                        index,
+                        f"a {step.step} must {direction} the lithiation, but in cycle {cycle} it would go "
+                        f"from {xi:.4g} to {end:.4g}",
+                    )
             duration = abs(end - xi) * SECONDS_PER_HOUR / step.rate
             segments.append(Segment(label, cycle, xi, end, duration, sign * step.rate))
             xi = end

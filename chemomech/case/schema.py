@@ -29,24 +29,31 @@ from pydantic_core import PydanticCustomError
 
 from chemomech.case.datafiles import DataFileError, cell_tags, read_label_image, read_simplex_mesh, resolve
 from chemomech.case.units import (
+    Concentration,
+    Conductivity,
     Coordinate,
     CRate,
+    CurrentDensity,
     Density,
+    Diffusivity,
     FractureToughness,
     Gap,
     InversePressure,
     Length,
     LengthUnit,
     Modulus,
+    MolarVolume,
     Pressure,
     Rate,
     SpecificCapacity,
     Stiffness,
     Stress,
+    Temperature,
     TemperatureChange,
     ThicknessPerCapacity,
     Time,
     Volume,
+    Voltage,
     VolumetricCapacity,
     show_value,
     to_si,
@@ -185,6 +192,29 @@ class InclusionGeometry(_Model):
     def material_fields(self) -> dict[Loc, str]:
         """Field (relative to the geometry) -> material name, for cross-checks."""
         return {("inclusion_material",): self.inclusion_material, ("matrix_material",): self.matrix_material}
+
+
+class ParticleGeometry(_Model):
+    """A free single particle: a sphere (axisymmetric, 3d) or a cylinder (plane_strain)."""
+
+    type: Literal["particle"]
+    has_plunger: ClassVar[bool] = False
+    dimension: Dimension
+    radius: Length
+    material: str
+    mesh_size: Length | None = None
+    """Default: a tenth of the radius."""
+    surface_mesh_size: Length | None = None
+    """Element size at the surface r = radius (default: mesh_size)."""
+    save_mesh: bool = False
+
+    def regions(self) -> dict[str, str]:
+        """Region name -> material name."""
+        return {"particle": self.material}
+
+    def material_fields(self) -> dict[Loc, str]:
+        """Field (relative to the geometry) -> material name, for cross-checks."""
+        return {("material",): self.material}
 
 
 MIN_OVERLAP = 0.05
@@ -937,13 +967,114 @@ class Rest(_Model):
     duration: Time
 
 
-Step = Annotated[Discharge | Charge | Rest, Field(discriminator="step")]
+class Hold(_Model):
+    """Potentiostatic: the cell voltage is held (lithiation model electrode only)."""
+
+    step: Literal["hold"]
+    voltage: Voltage
+    """Cell voltage against the anode."""
+    duration: Time
+
+
+Step = Annotated[Discharge | Charge | Rest | Hold, Field(discriminator="step")]
+
+
+class Diffusion(_Model):
+    """Li diffusion in the active regions, driven by the protocol's current (lithiation model diffusion)."""
+
+    diffusivity: Diffusivity
+    stress_assisted: bool
+    """Required: whether the flux has the stress term -D Omega c grad(sigma_h) / RT (two-way coupling)."""
+    partial_molar_volume: MolarVolume | None = None
+    """Omega; default: consistent with the swelling, (Jg(1) - Jg(0)) / (c_max Jg(xi0))."""
+    max_concentration: Concentration | None = None
+    """c_max at xi = 1 per reference volume; default: 2 Li per S atom of the active material's molar volume."""
+    temperature: Temperature = 298.15
+    regions: list[str] | None = None
+    """Regions in which Li diffuses; default: every region whose material has an active phase."""
+    surfaces: list[str] | None = None
+    """Boundaries through which the current enters; default: the particle's surface, the inclusion's
+    interface, or every interface:a/b between a diffusing and a non-diffusing region."""
+
+
+class EquilibriumPotential(_Model):
+    """U(xi) of the cathode against the anode: a table, linear in between and beyond the ends."""
+
+    xi: list[float] = Field(min_length=2)
+    """Strictly increasing lithiation values."""
+    voltage: list[float] = Field(min_length=2)
+    """U at each xi, in V (plain numbers)."""
+
+    @model_validator(mode="after")
+    def _table(self) -> EquilibriumPotential:
+        problems: list[tuple[Loc, str]] = []
+        if len(self.voltage) != len(self.xi):
+            problems.append((("voltage",), f"needs one value per xi ({len(self.xi)}), got {len(self.voltage)}"))
+        if any(b <= a for a, b in zip(self.xi, self.xi[1:])):
+            problems.append((("xi",), f"must increase strictly, got {self.xi}"))
+        _report(problems)
+        return self
+
+
+class Electrode(_Model):
+    """Li+ and electron conduction through the cathode and separator with Butler-Volmer kinetics
+    (lithiation model electrode; chemomech.physics.transport)."""
+
+    cathode: str = "cathode"
+    """The composite cathode layer of the stack (its material needs a composition)."""
+    separator: str = "separator"
+    """The SE separator layer next to it; the layer beyond is the anode (reference electrode)."""
+    electrolyte_phase: str = "electrolyte"
+    """The cathode composition's SE phase (carries Li+)."""
+    carbon_phase: str = "carbon"
+    """The cathode composition's carbon phase (carries electrons)."""
+    electrolyte_conductivity: Conductivity | None = None
+    """Bulk ionic conductivity of the SE; default: the library value of the SE phase's material."""
+    electronic_conductivity: Conductivity
+    """Bulk electronic conductivity of the carbon phase."""
+    cathode_tortuosity: float | None = Field(None, ge=1)
+    """Tortuosity factor T (tau^2) of the cathode's SE network, sigma_eff = sigma eps / T; default Bruggeman eps^-0.5."""
+    carbon_tortuosity: float | None = Field(None, ge=1)
+    """Tortuosity factor of the carbon network; default Bruggeman."""
+    separator_electrolyte_fraction: float = Field(1.0, gt=0, le=1)
+    """Volume fraction of SE in the separator (1 - its porosity)."""
+    separator_tortuosity: float | None = Field(None, ge=1)
+    """Tortuosity factor of the separator; default Bruggeman."""
+    particle_radius: Length = 1e-6
+    """Active particle radius r: active surface per volume a = 3 f_a / r."""
+    exchange_current: CurrentDensity
+    """Cathode exchange current density i0 per active surface."""
+    anode_exchange_current: CurrentDensity
+    """Exchange current density of the anode (per its geometric area)."""
+    transfer_coefficient: float = Field(0.5, gt=0, lt=1)
+    """Anodic transfer coefficient alpha_a of both electrodes (alpha_c = 1 - alpha_a)."""
+    temperature: Temperature = 298.15
+    equilibrium_potential: EquilibriumPotential | None = None
+    """U(xi) against the anode; default: the S/Li2S two-plateau curve against the anode material
+    (Li_metal, indium or LTO)."""
+    voltage_min: Voltage | None = None
+    """Discharge cut-off: a discharge step ends early when the cell voltage falls to it."""
+    voltage_max: Voltage | None = None
+    """Charge cut-off: a charge step ends early when the cell voltage rises to it."""
+    cathode_cells: int = Field(60, ge=2)
+    """Elements through the cathode thickness (1D transport mesh)."""
+    separator_cells: int = Field(10, ge=1)
+    """Elements through the separator thickness."""
+
+    @model_validator(mode="after")
+    def _limits(self) -> Electrode:
+        if self.voltage_min is not None and self.voltage_max is not None and self.voltage_min >= self.voltage_max:
+            _report([(("voltage_max",), f"must exceed voltage_min ({self.voltage_min} V), got {self.voltage_max} V")])
+        return self
 
 
 class Lithiation(_Model):
     """How the degree of lithiation xi evolves."""
 
-    model: Literal["uniform"] = "uniform"
+    model: Literal["uniform", "diffusion", "electrode"] = "uniform"
+    """uniform: xi follows the protocol everywhere; diffusion: Li diffuses in the active regions (block diffusion);
+    electrode: ion and electron transport through the cathode thickness with Butler-Volmer kinetics
+    (block electrode)."""
     active_material: Literal["sulfur", "Li2S"] = "sulfur"
     """sulfur starts at xi = 0, Li2S at xi = 1."""
     cycles: int = Field(1, ge=1)
@@ -951,6 +1082,28 @@ class Lithiation(_Model):
     protocol: list[Step] = Field(
         default_factory=lambda: [Discharge(step="discharge", rate=0.1, until_xi=1.0)], min_length=1
     )
+    diffusion: Diffusion | None = None
+    """Settings of the diffusion model; required with model diffusion, only there."""
+    electrode: Electrode | None = None
+    """Settings of the electrode model; required with model electrode, only there."""
+
+    MODEL_BLOCKS: ClassVar[dict[str, str]] = {"diffusion": "diffusion", "electrode": "electrode"}
+    """Model -> the block of its settings (a model without one, uniform, takes none)."""
+
+    @model_validator(mode="after")
+    def _model_block(self) -> Lithiation:
+        problems: list[tuple[Loc, str]] = []
+        for model, block in self.MODEL_BLOCKS.items():
+            given = getattr(self, block) is not None
+            if model == self.model and not given:
+                problems.append(((block,), f"required field is missing (lithiation model {model!r} needs it)"))
+            elif given and model != self.model:
+                problems.append(((block,), f"only for lithiation model {model!r}, not {self.model!r}"))
+        for index, step in enumerate(self.protocol):
+            if step.step == "hold" and self.model != "electrode":
+                problems.append((("protocol", index, "step"), f"a hold needs lithiation model 'electrode', not {self.model!r}"))
+        _report(problems)
+        return self
 
     @model_validator(mode="after")
     def _feasible_protocol(self) -> Lithiation:
@@ -1092,6 +1245,37 @@ class Coupling(_Model):
     """Passes before the step is cut back."""
 
 
+class AdaptiveStepping(_Model):
+    """Step lengths chosen after each step from its Newton iterations and its largest change of xi."""
+
+    initial_time_step: Time
+    min_time_step: Time
+    max_time_step: Time
+    target_xi_change: float = Field(0.02, gt=0, le=1)
+    """Largest change of the lithiation of any cell the controller aims at per step."""
+    easy_newton_iterations: int = Field(4, ge=1)
+    """At most this many Newton iterations (per coupling pass): the step may grow."""
+    hard_newton_iterations: int = Field(10, ge=2)
+    """At least this many: the next step shrinks."""
+    growth: float = Field(1.5, gt=1, le=10)
+    shrink: float = Field(0.5, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AdaptiveStepping:
+        problems: list[tuple[Loc, str]] = []
+        if not self.min_time_step <= self.initial_time_step <= self.max_time_step:
+            msg = (
+                f"expected min_time_step <= initial_time_step <= max_time_step, got {self.min_time_step:g} s, "
+                f"{self.initial_time_step:g} s, {self.max_time_step:g} s"
+            )
+            problems.append((("initial_time_step",), msg))
+        if self.easy_newton_iterations >= self.hard_newton_iterations:
+            msg = f"expected more than easy_newton_iterations ({self.easy_newton_iterations})"
+            problems.append((("hard_newton_iterations",), msg))
+        _report(problems)
+        return self
+
+
 class Solver(_Model):
     """Discretisation and nonlinear solver settings."""
 
@@ -1109,8 +1293,18 @@ class Solver(_Model):
     """Largest change of lithiation per time step."""
     max_time_step: Time | None = None
     """Largest time step (rests included); for creeping materials."""
+    adaptive: AdaptiveStepping | None = None
+    """Adaptive time stepping; replaces max_xi_step and max_time_step (one target per protocol step)."""
     coupling: Coupling = Field(default_factory=Coupling)
     """Staggered coupling of transport or damage with the mechanics (chemomech.solve.coupling)."""
+
+    @model_validator(mode="after")
+    def _one_step_control(self) -> Solver:
+        if self.adaptive is not None:
+            fixed = sorted({"max_xi_step", "max_time_step"} & self.model_fields_set)
+            msg = "not with adaptive (its target_xi_change and max_time_step bound every step)"
+            _report([((name,), msg) for name in fixed])
+        return self
 
 
 class Risk(_Model):
@@ -1149,7 +1343,7 @@ class Case(_Model):
     """Names the results folder; the loader defaults it to the file name."""
     description: str = ""
     geometry: Annotated[
-        StackGeometry | InclusionGeometry | RVEGeometry | VoxelGeometry | MeshFileGeometry,
+        StackGeometry | InclusionGeometry | ParticleGeometry | RVEGeometry | VoxelGeometry | MeshFileGeometry,
         Field(discriminator="type"),
     ]
     materials: dict[str, MaterialSpec] = {}
@@ -1185,6 +1379,10 @@ class Case(_Model):
                 problems += [((*where, *loc), msg) for loc, msg in self._composition_problems(spec.composition, known)]
         if not problems and self.geometry.type == "stack":
             problems += _balance_problems(self)
+        if not problems and self.lithiation.diffusion is not None:
+            problems += _diffusion_problems(self)
+        if not problems and self.lithiation.electrode is not None:
+            problems += _electrode_problems(self)
         if self.mechanics.formulation == "mixed":
             problems += _mixed_solver_problems(self.solver)
         first: dict[str, int] = {}
@@ -1245,6 +1443,76 @@ class Case(_Model):
             msg = f"expected exactly one active (swelling) phase such as sulfur or Li2S, got {got}"
             problems.append((("phases",), msg))
         return problems
+
+
+def _diffusion_problems(case: Case) -> list[tuple[Loc, str]]:
+    """Diffusion regions that are not regions of the geometry or do not lithiate."""
+    from chemomech.materials.resolve import material_is_active
+
+    regions = case.geometry.regions()
+    problems: list[tuple[Loc, str]] = []
+    for i, name in enumerate(case.lithiation.diffusion.regions or []):
+        loc = ("lithiation", "diffusion", "regions", i)
+        if name not in regions:
+            problems.append((loc, unknown_name("region", name, list(regions))))
+        elif not material_is_active(regions[name], case.materials):
+            problems.append((loc, f"region {name!r} has no active phase (its material {regions[name]!r} does not lithiate)"))
+    if case.lithiation.diffusion.regions is None and not any(
+        material_is_active(material, case.materials) for material in regions.values()
+    ):
+        problems.append((("lithiation", "diffusion"), "no region has an active phase in which Li could diffuse"))
+    return problems
+
+
+def _electrode_problems(case: Case) -> list[tuple[Loc, str]]:
+    """The electrode model's layers, phases and default curve against the stack and materials."""
+    from chemomech.physics.transport.ocv import ANODE_POTENTIAL_VS_LI
+
+    spec = case.lithiation.electrode
+    where = ("lithiation", "electrode")
+    if case.geometry.type != "stack":
+        return [(("lithiation", "model"), f"model 'electrode' needs a stack geometry, not {case.geometry.type!r}")]
+    names = [layer.name for layer in case.geometry.layers]
+    problems: list[tuple[Loc, str]] = []
+    for field in ("cathode", "separator"):
+        if getattr(spec, field) not in names:
+            problems.append(((*where, field), unknown_name("layer", getattr(spec, field), names)))
+    if problems:
+        return problems
+    cathode, separator = names.index(spec.cathode), names.index(spec.separator)
+    anode = 2 * separator - cathode
+    if abs(cathode - separator) != 1 or not 0 <= anode < len(names):
+        return [((*where, "separator"), f"must lie between the cathode {spec.cathode!r} and an anode layer, "
+                 f"layers are {names}")]
+    material = case.geometry.layers[cathode].material
+    composition = case.materials[material].composition if material in case.materials else None
+    if composition is None:
+        return [((*where, "cathode"), f"the cathode's material {material!r} needs a composition (phase fractions)")]
+    for field in ("electrolyte_phase", "carbon_phase"):
+        if getattr(spec, field) not in composition.phases:
+            problems.append(((*where, field), unknown_name("phase", getattr(spec, field), list(composition.phases))))
+    if not problems and spec.electrolyte_conductivity is None:
+        se = composition.phases[spec.electrolyte_phase].material
+        if _library_value(se, "ionic_conductivity") is None:
+            problems.append(((*where, "electrolyte_conductivity"),
+                             f"required field is missing (the library has no ionic_conductivity of {se!r})"))
+    anode_material = case.geometry.layers[anode].material
+    if spec.equilibrium_potential is None and anode_material not in ANODE_POTENTIAL_VS_LI:
+        problems.append(((*where, "equilibrium_potential"),
+                         f"required field is missing (no default curve against the anode material {anode_material!r}; "
+                         f"defaults exist against {sorted(ANODE_POTENTIAL_VS_LI)})"))
+    return problems
+
+
+def _library_value(material: str, prop: str) -> float | None:
+    """A property of a library material, or None."""
+    from chemomech.materials import default_library
+
+    library = default_library()
+    if material not in library.names():
+        return None
+    found = library.get(material).get(prop)
+    return None if found is None else found.value
 
 
 MIXED_SOLVER = {"element_degree": 2, "linear_solver": "mumps"}

@@ -156,6 +156,20 @@ Volume = quantity("volume", "[length] ** 3", "1 mm3")
 """Positive volume in m³."""
 FractureToughness = quantity("fracture toughness", "[pressure] * [length] ** 0.5", "0.23 MPa*m^0.5")
 """Positive fracture toughness K_IC in Pa·m^½."""
+Diffusivity = quantity("diffusivity", "[length] ** 2 / [time]", "1e-14 cm2/s")
+"""Positive diffusion coefficient in m²/s."""
+MolarVolume = quantity("molar volume", "[length] ** 3 / [substance]", "6.1 cm3/mol")
+"""Positive (partial) molar volume in m³/mol."""
+Concentration = quantity("concentration", "[substance] / [length] ** 3", "1.29e5 mol/m3")
+"""Positive amount of substance per volume in mol/m³."""
+Temperature = quantity("absolute temperature", "[temperature]", "298 K")
+"""Positive absolute temperature in K."""
+Conductivity = quantity("conductivity", "[current] ** 2 * [time] ** 3 / [mass] / [length] ** 3", "3 mS/cm")
+"""Positive electric (ionic or electronic) conductivity in S/m."""
+CurrentDensity = quantity("current density", "[current] / [length] ** 2", "0.1 mA/cm2")
+"""Positive current per area in A/m² (an exchange current density)."""
+Voltage = quantity("voltage", "[mass] * [length] ** 2 / [time] ** 3 / [current]", "1.2 V")
+"""Positive cell voltage in V."""
 CRate = Annotated[
     float,
     BeforeValidator(c_rate),

@@ -9,7 +9,7 @@ from pathlib import Path
 import gmsh
 
 from chemomech.dolfinx_compat import MPI, dolfinx
-from chemomech.geometry import gmsh_model, inclusion, mesh_import, rve, stack, voxel
+from chemomech.geometry import gmsh_model, inclusion, mesh_import, particle, rve, stack, voxel
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +54,7 @@ def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> 
     builders = {
         "stack": stack.blueprint,
         "inclusion": inclusion.blueprint,
+        "particle": particle.blueprint,
         "rve": rve.blueprint,
         "voxel": voxel.blueprint,
         "mesh": mesh_import.blueprint,

@@ -65,7 +65,7 @@ def _rollers(gdim: int, outer_boundary: str) -> dict[str, tuple[int, ...]]:
 def _draw(geometry, gdim: int, scale: float) -> None:
     """Build the model in units of the outer radius, with groups and size field."""
     radius = float(geometry.inclusion_radius) / scale
-    inner, outer = _sector(gdim, radius), _sector(gdim, 1.0)
+    inner, outer = sector(gdim, radius), sector(gdim, 1.0)
     _, pieces = gmsh.model.occ.fragment([outer], [inner])
     gmsh.model.occ.synchronize()
 
@@ -87,7 +87,7 @@ def _draw(geometry, gdim: int, scale: float) -> None:
         sizing.use(sizing.near(gdim - 1, facets["interface"], float(fine) / scale, coarse))
 
 
-def _sector(gdim: int, radius: float) -> tuple[int, int]:
+def sector(gdim: int, radius: float) -> tuple[int, int]:
     """Quarter disc (2D) or octant of a ball (3D) of ``radius`` in the positive sector."""
     occ = gmsh.model.occ
     if gdim == 3:

@@ -27,6 +27,7 @@ from pathlib import Path
 from chemomech.errors import RestartError
 from chemomech.output.provenance import write_json_atomic
 from chemomech.output.series import complete_lines
+from chemomech.physics.lithiation import Target
 from chemomech.solve.state import StateMismatch
 
 MANIFEST = "checkpoint.json"
@@ -111,6 +112,7 @@ class Checkpointer:
                 "state_file": f"{FOLDER}/{name}",
                 "ranks": self.comm.size,
                 "next_target": self.sim.next_target,
+                "schedule_resumes": self.sim.resumes,
                 "stepper": self.sim.stepper.snapshot(),
                 "observer": self.observer.snapshot(),
                 "mesh": self._mesh,
@@ -184,6 +186,8 @@ def restore(sim, manifest: dict, outdir: Path, comm) -> None:
         sim.state.load(Path(outdir) / manifest["state_file"], comm)
     except StateMismatch as err:
         raise RestartError(f"{outdir}: the checkpoint does not fit this simulation: {err}") from None
+    for index, target in manifest.get("schedule_resumes", []):  # voltage cut-offs, holds (model electrode)
+        sim.rebuild_schedule(index, Target(**target))
     sim.stepper.restore(manifest["stepper"])
     sim.next_target = manifest["next_target"]
 

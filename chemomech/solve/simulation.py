@@ -9,7 +9,7 @@ predictor increment, the fixture's preload state; physics with history
 variables add theirs); ``next_target`` is the position in the schedule.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from chemomech.case.protocol import initial_lithiation
@@ -20,11 +20,13 @@ from chemomech.materials.fracture import interface_strengths, region_fracture
 from chemomech.output.inelastic import HistoryOutputs
 from chemomech.output.risk import RiskMeasures, interface_regions
 from chemomech.output.stress import StressFields
+from chemomech.physics.diffusion import particle_diffusion
 from chemomech.physics.electrode_balance import electrode_balance
 from chemomech.physics.fixture import InclusionSupport, StackFixture
 from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
 from chemomech.physics.mechanics import MechanicsModel, locking_warnings
+from chemomech.physics.transport.cell import electrode_field
 from chemomech.materials import default_library
 from chemomech.sensors import Dilatometer, FibreBraggGrating, LoadCell
 from chemomech.sensors.fbg import StrainOptics
@@ -54,14 +56,59 @@ class Simulation:
     next_target: int = 0  # index in the schedule of the next target to start
     history: HistoryOutputs | None = None  # porosity and creep strain, where a material has them
     coupled: tuple = ()  # fields solved in alternation with the mechanics (chemomech.solve.coupling)
+    resumes: list = field(default_factory=list)  # [index, Target as dict]: where the schedule was rebuilt
 
     def run_schedule(self):
-        """Yield (state, SolveStats) for every converged step of the rest of the schedule."""
-        yield from self.stepper.resume()  # a target cut back before a restart
+        """Yield (state, SolveStats) for every converged step of the rest of the schedule.
+
+        Where a segment ended early (an electrode voltage cut-off) or a
+        potentiostatic hold ended, the rest of the schedule is rebuilt from
+        the time and mean lithiation reached (see physics.lithiation).
+        """
+        yield from self._rescheduled(self.stepper.resume())  # a target cut back before a restart
         while self.next_target < len(self.schedule):
             target = self.schedule[self.next_target]
             self.next_target += 1
-            yield from self.stepper.advance(target)
+            yield from self._rescheduled(self.stepper.advance(target))
+
+    def _rescheduled(self, steps):
+        """The steps, the schedule rebuilt where one ended a segment early (before it is yielded: checkpoints)."""
+        for state, stats in steps:
+            if not self.stepper.busy:
+                self._reschedule(state)
+            yield state, stats
+
+    def _reschedule(self, done: Target) -> None:
+        """After a cut-off in ``done``'s segment or the last step of a hold: the rest from the state reached."""
+        if self.next_target >= len(self.schedule):
+            return
+        following = self.schedule[self.next_target]
+        cut_off = [f for f in self.coupled if done.segment in getattr(f, "cutoffs", {})]
+        hold_ended = done.voltage is not None and following.segment != done.segment
+        if not (cut_off or hold_ended):
+            return
+        if cut_off:
+            time, voltage = cut_off[0].cutoffs[done.segment]
+            self.stepper.warn(
+                f"voltage cut-off: {done.label} ended at t = {time:.6g} s, cell voltage {voltage:.4f} V, "
+                f"mean lithiation {self.coupled[0].mean_lithiation():.4f}; the next protocol step starts"
+            )
+        reached = self.stepper.state  # ``done`` itself, or before it where a cut-off dropped the rest
+        self.rebuild_schedule(self.next_target, replace(reached, xi=self.coupled[0].mean_lithiation()))
+
+    def rebuild_schedule(self, index: int, resume: Target) -> None:
+        """Replace the targets from ``index`` on by the rest of the protocol after ``resume`` (kept for restarts)."""
+        self.resumes.append([index, asdict(resume)])
+        self.schedule[index:] = build_schedule(
+            self.case.lithiation, preload_steps=0, resume=resume, **_step_limits(self.case)
+        )
+
+
+def _step_limits(case) -> dict:
+    """The schedule's step limits; adaptive: one target per protocol step, reached in controlled steps."""
+    if case.solver.adaptive is not None:
+        return {"max_xi_step": 1.0, "max_time_step": None}
+    return {"max_xi_step": case.solver.max_xi_step, "max_time_step": case.solver.max_time_step}
 
 
 def _preload_steps(case) -> int:
@@ -93,15 +140,20 @@ def _grating(model, spec) -> FibreBraggGrating:
     )
 
 
+def _coupled_fields(case, domain, materials, model, fields, xi0) -> tuple:
+    """The fields solved in alternation with the mechanics: the lithiation transport, if any."""
+    if case.lithiation.model == "electrode":
+        return (electrode_field(case.lithiation.electrode, case, domain, materials, fields, xi0),)
+    if case.lithiation.model != "diffusion":
+        return ()
+    molar_volume = default_library().get(case.lithiation.active_material)["molar_volume"].value
+    return (particle_diffusion(case.lithiation.diffusion, domain, materials, model, fields, molar_volume, xi0),)
+
+
 def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     """Set up the problem of ``case`` on ``comm``."""
     materials = resolve_materials(case)
-    schedule = build_schedule(
-        case.lithiation,
-        preload_steps=_preload_steps(case),
-        max_xi_step=case.solver.max_xi_step,
-        max_time_step=case.solver.max_time_step,
-    )
+    schedule = build_schedule(case.lithiation, preload_steps=_preload_steps(case), **_step_limits(case))
     mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
     domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
     xi0 = initial_lithiation(case.lithiation)
@@ -124,7 +176,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         support = InclusionSupport(model)
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
-    coupled = ()
+    coupled = _coupled_fields(case, domain, materials, model, fields, xi0)
     stepper = Stepper(model, fields, support, case.solver, initial, coupled)
     segments = [xi0, *(target.xi for target in schedule)]
     if balance is not None:

@@ -21,6 +21,14 @@ start each attempt with ``begin_step(Δt)``, Δt the time to the target (zero
 in the preload), are committed when a step converges and restored with the
 displacement on a cut-back.
 
+With ``solver.adaptive`` a StepController (chemomech.solve.adaptive) puts
+intermediate targets h apart in time before each target and sets h after
+every step from its Newton iterations and its largest change of ξ.
+
+A coupled field that ends the protocol step early (``cutoffs``: the
+electrode model's voltage cut-off) drops the targets still pending towards
+it; the simulation rebuilds the rest of the schedule from the state reached.
+
 Coupled fields (chemomech.solve.coupling: transport, damage) are solved in
 alternation with the mechanics within each step, in passes until their
 changes fall below ``solver.coupling.tolerance``; they begin, commit and
@@ -33,6 +41,7 @@ from dataclasses import asdict, replace
 from chemomech.dolfinx_compat import dolfinx
 from chemomech.errors import SolverFailure
 from chemomech.physics.lithiation import Target
+from chemomech.solve.adaptive import StepController
 from chemomech.solve.coupling import needs_iteration
 from chemomech.solve.newton import NewtonSolver, SolveStats
 
@@ -102,6 +111,8 @@ class Stepper:
         self.state = initial
         self.states = model.step_states  # objects with begin_step/commit/restore
         self.coupled = tuple(coupled)  # chemomech.solve.coupling.CoupledField
+        adaptive = getattr(settings, "adaptive", None)
+        self.controller = StepController(adaptive, fields.xi) if adaptive is not None else None
         self._solvers = {}
         self._converged = self._unknown_arrays()  # u (and p, mixed) of the converged state
         self.increment = dolfinx.fem.Function(model.space, name="predictor_increment")  # u_n − u_{n−1}
@@ -150,6 +161,11 @@ class Stepper:
         pending = self._pending
         while pending:
             goal, depth = pending[-1]
+            if self.controller is not None:  # adaptive stepping: at most h towards the goal
+                step = self.controller.limit(self.state, goal)
+                if step is not goal:
+                    pending.append((step, depth))
+                    goal = step
             self._apply(goal)
             self._predict(goal)
             for state in self.states:
@@ -159,7 +175,11 @@ class Stepper:
             stats = self._solve(goal)
             if stats.converged:
                 pending.pop()
+                if self.controller is not None:
+                    self.controller.converged(goal.time - self.state.time, stats)
                 self._commit(goal)
+                if any(goal.segment in getattr(field, "cutoffs", {}) for field in self.coupled):
+                    pending.clear()  # a voltage cut-off ended the protocol step; the simulation reschedules
                 yield goal, stats
                 continue
             for unknown, converged in zip(self.model.unknowns, self._converged, strict=True):
@@ -174,6 +194,8 @@ class Stepper:
                     f"({goal.label}) after {depth} cut-backs ({_reason(stats)})"
                 )
             self.cutbacks += 1
+            if self.controller is not None:
+                self.controller.failed()
             self.warn(
                 f"cut-back: {_failure(stats)} failed towards t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
                 f"({goal.label}, {_reason(stats)}); step halved"
@@ -223,6 +245,11 @@ class Stepper:
             stats = _added(stats, self._solver(self.support.solver_stage(goal.stage)).solve())
         return stats
 
+    @property
+    def busy(self) -> bool:
+        """Whether targets are still pending (a step cut back or limited on the way to a target)."""
+        return bool(self._pending)
+
     def warn(self, text: str) -> None:
         """Record a warning about the results (call on every rank with the same text)."""
         self.warnings.append(text)
@@ -255,6 +282,7 @@ class Stepper:
             "cutbacks": self.cutbacks,
             "warnings": list(self.warnings),
             "plunger_lifted": self.support.lifted,
+            "time_step": None if self.controller is None else self.controller.time_step,
         }
 
     def restore(self, snapshot: dict) -> None:
@@ -268,4 +296,7 @@ class Stepper:
         for state in (*self.states, *self.coupled):  # history read back into the committed Functions
             state.restore()
         self.fields.update(self.state.xi)
+        if self.controller is not None:
+            self.controller.restore_lithiation()
+            self.controller.time_step = snapshot.get("time_step") or self.controller.time_step
         self.support.resume(self.state.stage, snapshot.get("plunger_lifted", False))

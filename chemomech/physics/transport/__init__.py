@@ -1,0 +1,1 @@
+"""Electrode-scale transport: effective conductivities, kinetics, equilibrium curves, the potential problem."""
