@@ -43,7 +43,8 @@ def square_domain(n: int, kind: str = "plane_strain", x0: float = 0.0) -> Domain
     )
     tdim = mesh.topology.dim
     mesh.topology.create_connectivity(tdim - 1, tdim)
-    cells = np.arange(mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts, dtype=np.int32)
+    index_map = mesh.topology.index_map(tdim)
+    cells = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
     cell_tags = dolfinx.mesh.meshtags(mesh, tdim, cells, np.ones_like(cells))
     facets = dolfinx.mesh.exterior_facet_indices(mesh.topology)
     facet_tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets, np.ones_like(facets))

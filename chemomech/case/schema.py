@@ -1306,7 +1306,8 @@ def _diffusion_problems(case: Case) -> list[tuple[Loc, str]]:
         if name not in regions:
             problems.append((loc, unknown_name("region", name, list(regions))))
         elif not material_is_active(regions[name], case.materials):
-            problems.append((loc, f"region {name!r} has no active phase (its material {regions[name]!r} does not lithiate)"))
+            msg = f"region {name!r} has no active phase (its material {regions[name]!r} does not lithiate)"
+            problems.append((loc, msg))
     if case.lithiation.diffusion.regions is None and not any(
         material_is_active(material, case.materials) for material in regions.values()
     ):

@@ -135,7 +135,6 @@ class ParticleDiffusion:
         self.sigma_h = dolfinx.fem.Function(space, name="hydrostatic_stress_p1")
         self.c_previous = dolfinx.fem.Function(space, name="concentration_previous_pass")
         self.dt = dolfinx.fem.Constant(mesh, 1.0)
-        self.time = dolfinx.fem.Constant(mesh, 0.0)  # t at the end of the step (for sources)
         self.flux = dolfinx.fem.Constant(mesh, 0.0)
         tags = tuple(domain.regions[name] for name in regions)
         facet_tags = tuple(domain.boundaries[name] for name in surfaces)
@@ -221,7 +220,6 @@ class ParticleDiffusion:
         """Start a step of length ``dt`` towards ``goal`` (its C-rate sets the flux) from the committed c."""
         self._step = dt
         self.dt.value = dt if dt > 0.0 else 1.0
-        self.time.value = goal.time
         self.flux.value = self.galvanostatic_flux(goal.c_rate)
         self.c.x.array[:] = self.c_committed.x.array
         self.c_previous.x.array[:] = self.c_committed.x.array
