@@ -70,7 +70,7 @@ def stress_errors(sim, transport) -> dict[str, float]:
     hoop = cell_values(sim, sigma[2, 2])
     where = cell_values(sim, rho) / R
     volume = cell_values(sim, x[0] * ufl.CellVolume(mesh))  # ∝ the axisymmetric cell volume 2π r |K|
-    J = transport.flux.value
+    J = transport.fluxes[0].value
     tau = D * sim.stepper.state.time / R**2
     omega = BETA / transport.max_concentration
     exact_rr, exact_tt = sphere_diffusion_stresses(

@@ -959,6 +959,9 @@ class Diffusion(_Model):
     surfaces: list[str] | None = None
     """Boundaries through which the current enters; default: the particle's surface, the inclusion's
     interface, or every interface:a/b between a diffusing and a non-diffusing region."""
+    current_distribution: Literal["area", "volume"] = "area"
+    """area: one flux density on all surfaces (current per particle in proportion to its interface area);
+    volume: each region takes current in proportion to its volume (the same lithiation rate)."""
 
 
 class Lithiation(_Model):
