@@ -34,6 +34,7 @@ from chemomech.case.units import (
     CRate,
     Density,
     Diffusivity,
+    FractureToughness,
     Gap,
     InversePressure,
     Length,
@@ -49,6 +50,7 @@ from chemomech.case.units import (
     TemperatureChange,
     ThicknessPerCapacity,
     Time,
+    Volume,
     VolumetricCapacity,
     show_value,
     to_si,
@@ -822,6 +824,26 @@ class HomogenizedTable(_Model):
         return self
 
 
+class Fracture(_Model):
+    """Strength and toughness for the crack-risk outputs (physics.md section 8).
+
+    Unset values come from the library rows of the base material (``chemomech materials``).
+    """
+
+    tensile_strength: Stress | None = None
+    """σ_t of the risk ratio σ1/σ_t."""
+    weibull_modulus: Annotated[float, Field(gt=0)] | None = None
+    """m of the failure probability 1 − exp[−(1/V0) ∫ (⟨σ1⟩/σ0)^m dV]."""
+    weibull_scale: Stress | None = None
+    """σ0: the characteristic strength of the reference volume."""
+    weibull_volume: Volume | None = None
+    """V0: the volume whose characteristic strength is σ0 (plane strain models are 1 m deep)."""
+    fracture_toughness: FractureToughness | None = None
+    """K_IC of the critical flaw size (1/π)(K_IC/(Y σ1))²."""
+    geometry_factor: Annotated[float, Field(gt=0)] | None = None
+    """Y; default 1.12 (an edge crack)."""
+
+
 class MaterialSpec(_Model):
     """A material defined in the case file: from scratch, from a built-in, or a composite of phases."""
 
@@ -843,6 +865,8 @@ class MaterialSpec(_Model):
     """The material is a pressed powder that compacts under pressure."""
     creep: Creep | Literal[False] | None = None
     """The material creeps ({} takes the library law of the base, e.g. Li_metal); false or unset: elastic."""
+    fracture: Fracture | None = None
+    """Strength and toughness for the crack-risk outputs; also with composition or homogenized."""
 
     @field_validator("base")
     @classmethod
@@ -856,10 +880,10 @@ class MaterialSpec(_Model):
     def _complete(self) -> MaterialSpec:
         problems: list[tuple[Loc, str]] = []
         if self.composition is not None:
-            others = sorted(self.model_fields_set - {"composition"})
+            others = sorted(self.model_fields_set - {"composition", "fracture"})
             problems += [((f,), "not with composition (a composite's properties come from its phases)") for f in others]
         elif self.homogenized is not None:
-            others = sorted(self.model_fields_set - {"homogenized"})
+            others = sorted(self.model_fields_set - {"homogenized", "fracture"})
             problems += [((f,), "not with homogenized (the table gives the properties)") for f in others]
         elif self.base is None:
             missing = [f for f in ("youngs_modulus", "poisson_ratio") if getattr(self, f) is None]
@@ -1196,6 +1220,34 @@ class Solver(_Model):
         return self
 
 
+class Risk(_Model):
+    """Interface strengths for the opening risk of tagged internal interfaces (physics.md section 8).
+
+    An interface without a strength here takes ``interface_strength``, else
+    the smaller library tensile strength of the two materials it joins (a
+    bonded interface is no stronger than its weaker side: an upper bound).
+    """
+
+    interface_strength: Stress | None = None
+    """Normal strength of every internal interface not named in ``interfaces``."""
+    interfaces: dict[str, Stress] = {}
+    """Interface name (as in the series columns, e.g. 'cathode/separator') -> normal strength."""
+
+
+def interface_names(geometry) -> list[str]:
+    """The internal interfaces a geometry can have, named as in the series columns.
+
+    Consecutive layers of a stack (lower/upper), the inclusion's single
+    ``interface``, any two regions of a box (RVE, voxel, mesh) in region order.
+    """
+    if geometry.type == "inclusion":
+        return ["interface"]
+    names = list(geometry.regions())
+    if geometry.type == "stack":
+        return [f"{lower}/{upper}" for lower, upper in pairwise(names)]
+    return [f"{a}/{b}" for i, a in enumerate(names) for b in names[i + 1 :]]
+
+
 class Case(_Model):
     """A chemomech case file, version 1."""
 
@@ -1216,6 +1268,8 @@ class Case(_Model):
     """Fibre Bragg gratings; stacks always carry a load cell and a dilatometer."""
     outputs: Outputs = Field(default_factory=Outputs)
     solver: Solver = Field(default_factory=Solver)
+    risk: Risk = Field(default_factory=Risk)
+    """Interface strengths for the crack-risk outputs (material strengths are under materials.X.fracture)."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Case:
@@ -1247,6 +1301,10 @@ class Case(_Model):
             j = first.setdefault(sensor.name, i)
             if j != i:
                 problems.append((("sensors", i, "name"), f"duplicate sensor name {sensor.name!r} (also sensors[{j}])"))
+        known_interfaces = interface_names(self.geometry)
+        for name in self.risk.interfaces:
+            if name not in known_interfaces:
+                problems.append((("risk", "interfaces", name), unknown_name("interface", name, known_interfaces)))
         if self.mechanics.formulation == "mixed" and any(self._inelastic(n) for n in self.geometry.regions().values()):
             problems.append((("mechanics", "formulation"), "compaction and creep need the displacement formulation"))
         _report(problems)

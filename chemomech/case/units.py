@@ -160,6 +160,10 @@ Concentration = quantity("concentration", "[substance] / [length] ** 3", "1.29e5
 """Positive amount of substance per volume in mol/m³."""
 Temperature = quantity("absolute temperature", "[temperature]", "298 K")
 """Positive absolute temperature in K."""
+Volume = quantity("volume", "[length] ** 3", "1 mm3")
+"""Positive volume in m³."""
+FractureToughness = quantity("fracture toughness", "[pressure] * [length] ** 0.5", "0.23 MPa*m^0.5")
+"""Positive fracture toughness K_IC in Pa·m^½."""
 CRate = Annotated[
     float,
     BeforeValidator(c_rate),
