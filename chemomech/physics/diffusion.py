@@ -54,7 +54,9 @@ the monolithic problem; the passes then contract at about
 |θ_true − θ| / (1 + θ), fast where the particle is nearly free. Ω in κ is
 taken per cell as Ω / g³ (g³ = Jg(ξ)/Jg(ξ₀)), the slope of ln Jg in c,
 as the swelling grows: a sulfur particle at 1C then needs 7-10 passes
-per step to 1e-6 instead of diverging.
+per step to 1e-6 instead of diverging; embedded in an LPSCl shell, 8-18.
+(The constrained value κ = K Ω was tried and is slower in both: 15-29
+passes in the shell.)
 
 ξ = c / c_max drives the growth (see MaterialFields.lithiate_from).
 """
