@@ -76,10 +76,6 @@ PROJECTION_SOLVER = {"ksp_type": "cg", "pc_type": "jacobi", "ksp_rtol": 1.0e-12,
 """CG for the P1 mass matrix of the σh projection (SPD, condition number O(1) with Jacobi)."""
 
 
-class DiffusionSolveError(RuntimeError):
-    """A transport or projection solve whose Krylov/LU solver did not converge."""
-
-
 def active_dof_mask(space, dx_active) -> np.ndarray:
     """True for the local dofs (owned and ghost) of ``space`` that touch an active cell (on any rank)."""
     v = ufl.TestFunction(space)
@@ -197,9 +193,8 @@ class ParticleDiffusion:
             L += split * ufl.inner(ufl.grad(self.c_previous), ufl.grad(v)) * w * dx
         if source is not None:
             L += source * v * w * dx
-        options = {**LINEAR_SOLVER, "ksp_error_if_not_converged": False}
         self._problem = dolfinx.fem.petsc.LinearProblem(
-            a, L, bcs=self._bcs, u=self.c, petsc_options_prefix="chemomech_diffusion_", petsc_options=options
+            a, L, bcs=self._bcs, u=self.c, petsc_options_prefix="chemomech_diffusion_", petsc_options=LINEAR_SOLVER
         )
         self._projection = None
         if self.two_way:
