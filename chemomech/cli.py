@@ -41,6 +41,8 @@ def summary(case: Case) -> str:
         shape = f"{source} of {len(geometry.regions())} regions ({', '.join(geometry.regions())})"
     elif geometry.type == "inclusion":
         shape = "inclusion in a matrix"
+    elif geometry.type == "particle":
+        shape = f"free {geometry.material} particle"
     else:
         shape = f"{geometry.type} of {', '.join(geometry.regions())}"
     steps = len(case.lithiation.protocol)

@@ -6,6 +6,7 @@
   ``initial_time_step``.
 * Hard steps (at least ``hard_newton_iterations``) shrink by ``shrink``
   down to ``min_time_step``; easy ones grow again.
+* A flux surface the mesh does not have is refused (GeometryError).
 * A diffusion run with adaptive steps stopped after a step and restarted
   from its checkpoint (concentration, time step) gives the uninterrupted
   series.
@@ -19,6 +20,7 @@ from simulate import simulate
 
 from chemomech.case import load_case_text
 from chemomech.dolfinx_compat import MPI
+from chemomech.errors import GeometryError
 from chemomech.output.series import read_series
 from chemomech.solve.observe import StepObserver
 from chemomech.solve.run import run_case
@@ -115,3 +117,9 @@ def test_diffusion_restarts_with_its_concentration_and_step(mpi_tmp_path, monkey
     for column in ("time [s]", "xi_min [-]", "xi_max [-]", "particle_sigma1_max [MPa]"):
         np.testing.assert_allclose(restarted[column], uninterrupted[column], rtol=1e-8, err_msg=column)
     assert summary["steps"] == full["steps"]
+
+
+def test_unknown_flux_surface_is_refused_on_every_rank():
+    text = DIFFUSION.replace("stress_assisted: true}", "stress_assisted: true, surfaces: [surfce]}")
+    with pytest.raises(GeometryError, match=r"unknown boundaries \['surfce'\]; the mesh has \['surface', "):
+        build_simulation(load_case_text(text), MPI.COMM_WORLD)

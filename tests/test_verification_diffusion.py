@@ -12,7 +12,9 @@ given σh projected onto P1 as the mechanics' σh is:
 Charge conservation: with a galvanostatic flux through an interior interface
 (dS) and an outer surface (ds) of the active half of a two-region domain,
 ∫ c dV over the active cells changes by Δt j A_Γ to 1e-8, and the dofs of
-the inactive region stay zero.
+the inactive region stay zero. Between two particles, one flux density
+(current_distribution area) or each region's volume share (volume) sets
+their lithiation rates, to 1e-8.
 """
 
 import itertools
@@ -25,7 +27,7 @@ import ufl
 
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.geometry import Domain
-from chemomech.physics.diffusion import GAS_CONSTANT, ParticleDiffusion
+from chemomech.physics.diffusion import GAS_CONSTANT, ParticleDiffusion, current_groups
 
 DIFFUSIVITY = 0.7
 DRIFT = 0.8  # k = Ω / RT
@@ -43,7 +45,8 @@ def square_domain(n: int, kind: str = "plane_strain", x0: float = 0.0) -> Domain
     )
     tdim = mesh.topology.dim
     mesh.topology.create_connectivity(tdim - 1, tdim)
-    cells = np.arange(mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts, dtype=np.int32)
+    index_map = mesh.topology.index_map(tdim)
+    cells = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
     cell_tags = dolfinx.mesh.meshtags(mesh, tdim, cells, np.ones_like(cells))
     facets = dolfinx.mesh.exterior_facet_indices(mesh.topology)
     facet_tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets, np.ones_like(facets))
@@ -221,3 +224,57 @@ def test_galvanostatic_flux_conserves_charge(surfaces):
     x = transport.space.tabulate_dof_coordinates()
     outside = x[:, 0] > 1.0 + 1e-9
     assert np.all(transport.c.x.array[outside] == 0.0)
+
+
+def three_region_domain(n: int) -> Domain:
+    """[0, 3] × [0, 1]: particle 'big' (x < 1), 'electrolyte', particle 'small' (x > 2.5), with their interfaces."""
+    mesh = dolfinx.mesh.create_rectangle(
+        MPI.COMM_WORLD,
+        [np.array([0.0, 0.0]), np.array([3.0, 1.0])],
+        [3 * n, n],
+        dolfinx.mesh.CellType.triangle,
+        ghost_mode=dolfinx.mesh.GhostMode.shared_facet,
+    )
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    index_map = mesh.topology.index_map(tdim)
+    cells = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
+    x = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)[:, 0]
+    cell_tags = dolfinx.mesh.meshtags(mesh, tdim, cells, np.select([x < 1.0, x > 2.5], [1, 3], 2).astype(np.int32))
+    first = dolfinx.mesh.locate_entities(mesh, tdim - 1, lambda p: np.isclose(p[0], 1.0))
+    second = dolfinx.mesh.locate_entities(mesh, tdim - 1, lambda p: np.isclose(p[0], 2.5))
+    facets = np.concatenate([first, second])
+    order = np.argsort(facets)
+    values = np.concatenate([np.full_like(first, 1), np.full_like(second, 2)])[order].astype(np.int32)
+    facet_tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets[order], values)
+    regions = {"big": 1, "electrolyte": 2, "small": 3}
+    boundaries = {"interface:big/electrolyte": 1, "interface:electrolyte/small": 2}
+    return Domain(mesh, cell_tags, facet_tags, regions, boundaries, "plane_strain", 1.0, 1.0)
+
+
+@pytest.mark.parametrize("distribution, rates", [("area", (0.75, 1.5)), ("volume", (1.0, 1.0))])
+def test_current_distribution_between_particles(distribution, rates):
+    """Particles of volume 1 and 0.5 with equal interface areas: one flux density (area) lithiates
+    the small one twice as fast as the big one; per volume both follow the protocol."""
+    domain = three_region_domain(6)
+    regions, surfaces = ["big", "small"], ["interface:big/electrolyte", "interface:electrolyte/small"]
+    transport = ParticleDiffusion(
+        domain,
+        regions,
+        surfaces,
+        diffusivity=1e-3,
+        max_concentration=1.0,
+        partial_molar_volume=1e-6,
+        stress_assisted=False,
+        temperature=TEMPERATURE,
+        initial_lithiation=0.0,
+        groups=current_groups(distribution, regions, surfaces),
+    )
+    dx = ufl.Measure("dx", domain=domain.mesh, subdomain_data=domain.cell_tags)
+    content = {name: dolfinx.fem.form(transport.c * dx(domain.regions[name])) for name in regions}
+    rate, dt = 1.0, 360.0
+    transport.begin_step(SimpleNamespace(time=dt, c_rate=rate), dt)
+    assert transport.solve().converged
+    for name, share, volume in zip(regions, rates, (1.0, 0.5), strict=True):
+        mean = domain.mesh.comm.allreduce(dolfinx.fem.assemble_scalar(content[name])) / volume
+        assert mean == pytest.approx(share * rate * dt / 3600, rel=1e-8), name

@@ -995,6 +995,9 @@ class Diffusion(_Model):
     surfaces: list[str] | None = None
     """Boundaries through which the current enters; default: the particle's surface, the inclusion's
     interface, or every interface:a/b between a diffusing and a non-diffusing region."""
+    current_distribution: Literal["area", "volume"] = "area"
+    """area: one flux density on all surfaces (current per particle in proportion to its interface area);
+    volume: each region takes current in proportion to its volume (the same lithiation rate)."""
 
 
 class EquilibriumPotential(_Model):
@@ -1456,7 +1459,8 @@ def _diffusion_problems(case: Case) -> list[tuple[Loc, str]]:
         if name not in regions:
             problems.append((loc, unknown_name("region", name, list(regions))))
         elif not material_is_active(regions[name], case.materials):
-            problems.append((loc, f"region {name!r} has no active phase (its material {regions[name]!r} does not lithiate)"))
+            msg = f"region {name!r} has no active phase (its material {regions[name]!r} does not lithiate)"
+            problems.append((loc, msg))
     if case.lithiation.diffusion.regions is None and not any(
         material_is_active(material, case.materials) for material in regions.values()
     ):
