@@ -1059,6 +1059,15 @@ class Outputs(_Model):
     """Times of the field snapshots (figures/fields_step*.png; need fields and figures)."""
 
 
+class Coupling(_Model):
+    """Alternation of coupled fields (transport, damage) with the mechanics within a step."""
+
+    tolerance: float = Field(1e-6, gt=0, lt=1)
+    """Largest relative change of any two-way coupled field in the last pass."""
+    max_iterations: int = Field(30, ge=2)
+    """Passes before the step is cut back."""
+
+
 class Solver(_Model):
     """Discretisation and nonlinear solver settings."""
 
@@ -1076,6 +1085,8 @@ class Solver(_Model):
     """Largest change of lithiation per time step."""
     max_time_step: Time | None = None
     """Largest time step (rests included); for creeping materials."""
+    coupling: Coupling = Field(default_factory=Coupling)
+    """Staggered coupling of transport or damage with the mechanics (chemomech.solve.coupling)."""
 
 
 class Case(_Model):

@@ -85,7 +85,7 @@ class FieldWriter:
     """
 
     def __init__(
-        self, path: Path, model, material_fields, stresses, history_fields=(), *, keep_through: int | None = None
+        self, path: Path, model, material_fields, stresses, extra_fields=(), *, keep_through: int | None = None
     ):
         mesh = model.domain.mesh
         self._comm = mesh.comm
@@ -110,7 +110,7 @@ class FieldWriter:
             stresses.sigma3,
             stresses.von_mises,
             stresses.hydrostatic,
-            *history_fields,
+            *extra_fields,
         ]
 
     def _clear(self, keep_through: int | None) -> None:

@@ -30,6 +30,8 @@ class SolveStats:
     newton_iterations: int
     krylov_iterations: int
     residual_norms: tuple[float, ...]  # ‖R‖ at each Newton iterate
+    coupling_passes: int = 0  # passes of a step with coupled fields (chemomech.solve.coupling)
+    failed_field: str | None = None  # a coupled field whose solve failed, or "coupling"
 
 
 def petsc_options(settings, force_scale: float, *, symmetric: bool = True) -> dict:

@@ -9,8 +9,9 @@ fibre Bragg gratings' strains and shifts, the apparent axial strain
 interface the mean, max and min normal traction and the area fraction in
 tension (chemomech.output.interfaces), the porosity of every homogenised
 composite region (a function of ξ), the mean porosity of compacting and the
-largest creep strain of creeping regions, plus the Newton and Krylov
-iteration counts of the step.
+largest creep strain of creeping regions, the columns of every coupled
+field (transport, damage: chemomech.solve.coupling), plus the Newton and
+Krylov iteration counts of the step and, with coupled fields, its passes.
 
 Each step also goes to run.log (with its Newton residual norms), to the
 progress display, and through the element-distortion check, whose
@@ -47,6 +48,7 @@ class StepObserver:
         self.interfaces = InterfaceTractions(model, sim.stresses, fields.max_youngs_modulus)
         self._height = model.domain.height
         self.history = sim.history
+        self.coupled = sim.coupled
         self.sensors = sim.sensors
         self.gratings = sim.gratings
         self.series = series
@@ -118,9 +120,13 @@ class StepObserver:
             self.history.update()
             for region, values in self.history.region_statistics().items():
                 row |= {f"{region}_{key} [-]": value for key, value in values.items()}
+        for field in self.coupled:
+            row |= field.columns()
         newton = stats.newton_iterations if stats else 0
         krylov = stats.krylov_iterations if stats else 0
         row |= {"newton_iterations [-]": newton, "krylov_iterations [-]": krylov}
+        if self.coupled:
+            row["coupling_passes [-]"] = stats.coupling_passes if stats else 0
         self.series.write(row)
         if self.field_writer is not None and self.steps % self.field_every == 0:
             self.field_writer.write(self.steps)

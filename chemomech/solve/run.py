@@ -123,6 +123,7 @@ def run_case(
     kept = checkpoint["step"] if checkpoint is not None else None  # last series step kept
     series = SeriesWriter(outdir / "series.csv", comm, keep_rows=None if kept is None else kept + 1)
     history = sim.history.fields() if sim.history is not None else ()
+    history = (*history, *(function for field in sim.coupled for function in field.output_functions()))
     fields = (
         FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, history, keep_through=kept)
         if case.outputs.fields

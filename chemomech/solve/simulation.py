@@ -50,6 +50,7 @@ class Simulation:
     gratings: tuple[FibreBraggGrating, ...] = ()
     next_target: int = 0  # index in the schedule of the next target to start
     history: HistoryOutputs | None = None  # porosity and creep strain, where a material has them
+    coupled: tuple = ()  # fields solved in alternation with the mechanics (chemomech.solve.coupling)
 
     def run_schedule(self):
         """Yield (state, SolveStats) for every converged step of the rest of the schedule."""
@@ -120,7 +121,8 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         support = InclusionSupport(model)
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
-    stepper = Stepper(model, fields, support, case.solver, initial)
+    coupled = ()
+    stepper = Stepper(model, fields, support, case.solver, initial, coupled)
     segments = [xi0, *(target.xi for target in schedule)]
     if balance is not None:
         stepper.warnings += balance.check((min(segments), max(segments)), 0)
@@ -134,6 +136,9 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         state.add("preload_displacement", support.u_ref)
     for index, history in enumerate(model.history_functions()):  # quadrature-point inelastic state
         state.add(f"history_{index}_{history.name}", history)
+    for field in coupled:
+        for name, function in field.functions().items():
+            state.add(f"{field.name}_{name}", function)
     return Simulation(
         case=case,
         materials=materials,
@@ -150,4 +155,5 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         gratings=tuple(_grating(model, spec) for spec in case.sensors),
         state=state,
         history=HistoryOutputs(model) if model.inelastic is not None else None,
+        coupled=coupled,
     )

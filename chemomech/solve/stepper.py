@@ -20,6 +20,12 @@ History states (``model.step_states``: inelasticity at quadrature points)
 start each attempt with ``begin_step(Δt)``, Δt the time to the target (zero
 in the preload), are committed when a step converges and restored with the
 displacement on a cut-back.
+
+Coupled fields (chemomech.solve.coupling: transport, damage) are solved in
+alternation with the mechanics within each step, in passes until their
+changes fall below ``solver.coupling.tolerance``; they begin, commit and
+restore with the step like the history states. A step whose passes do not
+converge is cut back like a failed Newton solve.
 """
 
 from dataclasses import asdict, replace
@@ -27,6 +33,7 @@ from dataclasses import asdict, replace
 from chemomech.dolfinx_compat import dolfinx
 from chemomech.errors import SolverFailure
 from chemomech.physics.lithiation import Target
+from chemomech.solve.coupling import needs_iteration
 from chemomech.solve.newton import NewtonSolver, SolveStats
 
 MAX_CONTACT_SWITCHES = 2
@@ -41,6 +48,45 @@ def _midpoint(a: Target, b: Target) -> Target:
     )
 
 
+def _added(first: SolveStats, then: SolveStats) -> SolveStats:
+    """The statistics of two solves in a row: ``then``'s outcome, the iterations of both."""
+    return replace(
+        then,
+        newton_iterations=first.newton_iterations + then.newton_iterations,
+        krylov_iterations=first.krylov_iterations + then.krylov_iterations,
+        residual_norms=first.residual_norms + then.residual_norms,
+    )
+
+
+_NOT_SOLVED = SolveStats(converged=False, reason=0, newton_iterations=0, krylov_iterations=0, residual_norms=())
+
+
+def _solve_fields(fields, changes: list) -> str | None:
+    """Solve ``fields`` in order, appending the changes of the two-way ones; the name of one that fails."""
+    for field in fields:
+        result = field.solve()
+        if not result.converged:
+            return field.name
+        if field.two_way:
+            changes.append(result.change)
+    return None
+
+
+def _failure(stats: SolveStats) -> str:
+    """What failed: Newton, a coupled field's solve or the coupling passes."""
+    if stats.failed_field is None:
+        return "Newton"
+    if stats.failed_field == "coupling":
+        return f"the coupling ({stats.coupling_passes} passes)"
+    return f"the {stats.failed_field} solve"
+
+
+def _reason(stats: SolveStats) -> str:
+    if stats.failed_field is None:
+        return f"SNES reason {stats.reason}"
+    return "tolerance not reached" if stats.failed_field == "coupling" else "its solver did not converge"
+
+
 def _load_parameter(target: Target) -> float:
     return target.load_fraction if target.stage == "preload" else target.xi
 
@@ -48,13 +94,14 @@ def _load_parameter(target: Target) -> float:
 class Stepper:
     """Drives the mechanics problem through a sequence of targets."""
 
-    def __init__(self, model, fields, support, settings, initial: Target):
+    def __init__(self, model, fields, support, settings, initial: Target, coupled=()):
         self.model = model
         self.fields = fields
         self.support = support
         self.settings = settings
         self.state = initial
         self.states = model.step_states  # objects with begin_step/commit/restore
+        self.coupled = tuple(coupled)  # chemomech.solve.coupling.CoupledField
         self._solvers = {}
         self._converged = self._unknown_arrays()  # u (and p, mixed) of the converged state
         self.increment = dolfinx.fem.Function(model.space, name="predictor_increment")  # u_n − u_{n−1}
@@ -107,6 +154,8 @@ class Stepper:
             self._predict(goal)
             for state in self.states:
                 state.begin_step(goal.time - self.state.time)
+            for field in self.coupled:
+                field.begin_step(goal, goal.time - self.state.time)
             stats = self._solve(goal)
             if stats.converged:
                 pending.pop()
@@ -115,22 +164,53 @@ class Stepper:
                 continue
             for unknown, converged in zip(self.model.unknowns, self._converged, strict=True):
                 unknown.x.array[:] = converged
-            for state in self.states:
+            for state in (*self.states, *self.coupled):
                 state.restore()
             self.support.revert_contact()
             if depth >= self.settings.max_cutbacks:
+                failure = _failure(stats)
                 raise SolverFailure(
-                    f"Newton did not converge at t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
-                    f"({goal.label}) after {depth} cut-backs (SNES reason {stats.reason})"
+                    f"{failure[:1].upper()}{failure[1:]} did not converge at t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
+                    f"({goal.label}) after {depth} cut-backs ({_reason(stats)})"
                 )
             self.cutbacks += 1
             self.warn(
-                f"cut-back: Newton failed towards t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
-                f"({goal.label}, SNES reason {stats.reason}); step halved"
+                f"cut-back: {_failure(stats)} failed towards t = {goal.time:.6g} s, lithiation {goal.xi:.6g} "
+                f"({goal.label}, {_reason(stats)}); step halved"
             )
             pending.append((_midpoint(self.state, goal), depth + 1))
 
     def _solve(self, goal: Target) -> SolveStats:
+        """Coupled fields and mechanics towards ``goal`` in passes (chemomech.solve.coupling).
+
+        The statistics add up the mechanics' iterations over the passes;
+        ``coupling_passes`` counts the passes and ``failed_field`` names a
+        coupled field whose solve failed, or "coupling" when the passes did
+        not reach the tolerance.
+        """
+        if not self.coupled:
+            return self._solve_mechanics(goal)
+        settings = self.settings.coupling
+        iterate = needs_iteration(self.coupled)
+        before = [field for field in self.coupled if field.before_mechanics]
+        after = [field for field in self.coupled if not field.before_mechanics]
+        total = _NOT_SOLVED
+        for passes in range(1, settings.max_iterations + 1):
+            changes = []
+            failed = _solve_fields(before, changes)
+            if failed is None:
+                stats = self._solve_mechanics(goal)
+                total = stats if passes == 1 else _added(total, stats)
+                if not stats.converged:
+                    return replace(total, coupling_passes=passes)
+                failed = _solve_fields(after, changes)
+            if failed is not None:
+                return replace(total, converged=False, coupling_passes=passes, failed_field=failed)
+            if not iterate or (passes > 1 and max(changes) <= settings.tolerance):
+                return replace(total, coupling_passes=passes)
+        return replace(total, converged=False, coupling_passes=passes, failed_field="coupling")
+
+    def _solve_mechanics(self, goal: Target) -> SolveStats:
         """Newton towards ``goal``, solved again where the plunger lifts off or touches down.
 
         At most MAX_CONTACT_SWITCHES re-solves per step (lift-off, then
@@ -140,13 +220,7 @@ class Stepper:
         for _ in range(MAX_CONTACT_SWITCHES):
             if not (stats.converged and self.support.update_contact(goal.stage)):
                 return stats
-            again = self._solver(self.support.solver_stage(goal.stage)).solve()
-            stats = replace(
-                again,
-                newton_iterations=stats.newton_iterations + again.newton_iterations,
-                krylov_iterations=stats.krylov_iterations + again.krylov_iterations,
-                residual_norms=stats.residual_norms + again.residual_norms,
-            )
+            stats = _added(stats, self._solver(self.support.solver_stage(goal.stage)).solve())
         return stats
 
     def warn(self, text: str) -> None:
@@ -163,7 +237,7 @@ class Stepper:
         else:
             self._previous_change = None
         self._converged = self._unknown_arrays()
-        for state in self.states:
+        for state in (*self.states, *self.coupled):
             state.commit()
         self.support.commit_contact()
         self.state = goal
@@ -191,7 +265,7 @@ class Stepper:
         self.cutbacks = snapshot["cutbacks"]
         self.warnings[:] = snapshot["warnings"]  # the observer holds this list
         self._converged = self._unknown_arrays()
-        for state in self.states:  # history read back into the committed Functions
+        for state in (*self.states, *self.coupled):  # history read back into the committed Functions
             state.restore()
         self.fields.update(self.state.xi)
         self.support.resume(self.state.stage, snapshot.get("plunger_lifted", False))

@@ -1,0 +1,129 @@
+"""The stepper's alternation of coupled fields with the mechanics (chemomech.solve.coupling).
+
+A scalar stand-in field iterates x ← x/2 + 1 (fixed point 2) once per pass:
+its relative change after pass k is known, so the number of passes the
+tolerance needs is too. Its solve can be made to fail, which must cut the
+step back and restore the field with the displacement.
+"""
+
+import math
+
+import pytest
+
+from chemomech.errors import SolverFailure
+from chemomech.solve.coupling import CoupledSolve
+from chemomech.case import load_case_text
+from chemomech.dolfinx_compat import MPI
+from chemomech.solve.simulation import build_simulation
+
+CASE = """
+name: coupled
+geometry:
+  type: inclusion
+  dimension: axisymmetric
+  inclusion_radius: 5 um
+  outer_radius: 15 um
+  inclusion_material: sulfur
+  matrix_material: Li6PS5Cl
+  mesh_size: 3 um
+lithiation:
+  protocol: [{{step: discharge, rate: 1 C, until_xi: 0.2}}]
+solver: {{max_xi_step: 0.1, max_cutbacks: 1, coupling: {{tolerance: {tolerance}, max_iterations: {passes}}}}}
+"""
+
+
+class HalvingField:
+    """x ← x/2 + 1 per solve, from the committed x; fails on the solves listed in ``fail_on``."""
+
+    name = "halving"
+    before_mechanics = True
+
+    def __init__(self, two_way=True, fail_on=()):
+        self.two_way = two_way
+        self.fail_on = set(fail_on)
+        self.committed = 0.0
+        self.x = 0.0
+        self.solves = 0
+        self.events = []
+
+    def begin_step(self, goal, dt):
+        self.x = self.committed
+        self.events.append("begin")
+
+    def solve(self):
+        self.solves += 1
+        if self.solves in self.fail_on:
+            return CoupledSolve(converged=False, change=math.inf, iterations=1)
+        new = 0.5 * self.x + 1.0
+        change = abs(new - self.x) / abs(new)
+        self.x = new
+        return CoupledSolve(converged=True, change=change, iterations=1)
+
+    def commit(self):
+        self.committed = self.x
+        self.events.append("commit")
+
+    def restore(self):
+        self.x = self.committed
+        self.events.append("restore")
+
+    def functions(self):
+        return {}
+
+    def columns(self):
+        return {"halving [-]": self.x}
+
+    def output_functions(self):
+        return []
+
+
+def passes_needed(start: float, tolerance: float) -> int:
+    """Passes of x ← x/2 + 1 from ``start`` until a pass after the first changes x by ≤ tolerance (relative)."""
+    x, passes = start, 0
+    while True:
+        new = 0.5 * x + 1.0
+        passes += 1
+        if passes > 1 and abs(new - x) / abs(new) <= tolerance:
+            return passes
+        x = new
+
+
+def run_with(field, tolerance=1e-6, passes=40):
+    sim = build_simulation(load_case_text(CASE.format(tolerance=tolerance, passes=passes)), MPI.COMM_WORLD)
+    sim.stepper.coupled = (field,)
+    return sim, list(sim.run_schedule())
+
+
+def test_two_way_field_iterates_to_the_tolerance():
+    field = HalvingField()
+    _, steps = run_with(field, tolerance=1e-6)
+    assert len(steps) == 2
+    first, second = (stats.coupling_passes for _, stats in steps)
+    assert first == passes_needed(0.0, 1e-6)
+    assert second == passes_needed(2.0 - 2.0 ** (1 - first), 1e-6)  # x after `first` passes from 0
+    assert field.committed == pytest.approx(2.0, rel=1e-6)
+    assert field.events == ["begin", "commit", "begin", "commit"]
+    norms = [len(stats.residual_norms) for _, stats in steps]  # one or more per mechanics solve
+    assert all(n >= passes for n, passes in zip(norms, (first, second), strict=True))
+
+
+def test_one_way_field_takes_one_pass():
+    field = HalvingField(two_way=False)
+    _, steps = run_with(field)
+    assert [stats.coupling_passes for _, stats in steps] == [1, 1]
+    assert field.solves == 2
+
+
+def test_failed_field_solve_cuts_back_and_restores():
+    field = HalvingField(two_way=False, fail_on={1})
+    sim, steps = run_with(field)
+    assert sim.stepper.cutbacks == 1
+    assert "the halving solve failed" in sim.stepper.warnings[0]
+    assert field.events[:3] == ["begin", "restore", "begin"]
+    assert [state.xi for state, _ in steps] == pytest.approx([0.05, 0.1, 0.2])
+
+
+def test_passes_without_convergence_fail_cleanly():
+    field = HalvingField()
+    with pytest.raises(SolverFailure, match=r"^The coupling \(3 passes\) did not converge .*\(tolerance not reached\)"):
+        run_with(field, tolerance=1e-12, passes=3)
