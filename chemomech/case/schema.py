@@ -32,6 +32,7 @@ from chemomech.case.units import (
     Coordinate,
     CRate,
     Density,
+    FractureEnergy,
     Gap,
     InversePressure,
     Length,
@@ -795,6 +796,30 @@ class HomogenizedTable(_Model):
         return self
 
 
+class PhaseField(_Model):
+    """Phase-field fracture of the material (chemomech.physics.fracture; physics.md section 8)."""
+
+    model: Literal["AT1", "AT2"] = "AT1"
+    """Crack density: AT1 (elastic up to its strength) or AT2 (damages from the first strain)."""
+    fracture_energy: FractureEnergy | None = None
+    """G_c; unset: the library's fracture_energy of the base, else K_IC²(1 − ν²)/E from its fracture_toughness."""
+    length_scale: Length | None = None
+    """ℓ (resolve it: ℓ ≥ 2h); or give strength."""
+    strength: Stress | None = None
+    """Tensile strength σ_t instead of ℓ: ℓ = 3EG_c/(8σ_t²) (AT1) or 27EG_c/(256σ_t²) (AT2)."""
+    split: Literal["volumetric_deviatoric", "spectral"] = "volumetric_deviatoric"
+    """Energy split that keeps compression from cracking (spectral: 2D models only)."""
+    residual_stiffness: float = Field(1e-6, ge=0, lt=1)
+    """k_res in g(d) = (1 − d)² + k_res."""
+
+    @model_validator(mode="after")
+    def _length(self) -> PhaseField:
+        if (self.length_scale is None) == (self.strength is None):
+            what = "not both" if self.length_scale is not None else "one is required"
+            _report([(("length_scale",), f"give either length_scale or strength, {what}")])
+        return self
+
+
 class MaterialSpec(_Model):
     """A material defined in the case file: from scratch, from a built-in, or a composite of phases."""
 
@@ -816,6 +841,8 @@ class MaterialSpec(_Model):
     """The material is a pressed powder that compacts under pressure."""
     creep: Creep | Literal[False] | None = None
     """The material creeps ({} takes the library law of the base, e.g. Li_metal); false or unset: elastic."""
+    phase_field: PhaseField | None = None
+    """The material cracks (phase-field fracture)."""
 
     @field_validator("base")
     @classmethod
@@ -848,6 +875,8 @@ class MaterialSpec(_Model):
             missing = [f for f in ("reference_rate", "reference_stress", "exponent") if getattr(self.creep, f) is None]
             message = "required field is missing (the base material does not creep)"
             problems += [(("creep", f), message) for f in missing]
+        if self.phase_field is not None and (self.compaction is not None or self.creeps):
+            problems.append((("phase_field",), "phase-field fracture needs an elastic material (no compaction or creep)"))
         if self.compaction is not None and self.creeps:
             problems.append((("compaction",), "a material either compacts or creeps, not both (set creep: false)"))
         _report(problems)
@@ -1140,6 +1169,12 @@ class Case(_Model):
                 problems.append((("sensors", i, "name"), f"duplicate sensor name {sensor.name!r} (also sensors[{j}])"))
         if self.mechanics.formulation == "mixed" and any(self._inelastic(n) for n in self.geometry.regions().values()):
             problems.append((("mechanics", "formulation"), "compaction and creep need the displacement formulation"))
+        for name, spec in self.materials.items():
+            where = ("materials", name, "phase_field")
+            if spec.phase_field is not None and self.mechanics.formulation == "mixed":
+                problems.append((where, "phase-field fracture needs mechanics.formulation: displacement"))
+            if spec.phase_field is not None and spec.phase_field.split == "spectral" and self.geometry.dimension == "3d":
+                problems.append(((*where, "split"), "the spectral split is implemented for 2D models; use volumetric_deviatoric"))
         _report(problems)
         return self
 

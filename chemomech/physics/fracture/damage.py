@@ -25,24 +25,14 @@ the previous solve of the step; ``commit()`` and ``restore()`` move the
 committed state.
 """
 
-from dataclasses import dataclass
-
 import basix.ufl
 import numpy as np
 import ufl
 
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
 from chemomech.physics.fracture.crack_density import degradation_slope
+from chemomech.solve.coupling import CoupledSolve
 from chemomech.solve.newton import _forget_options
-
-
-@dataclass(frozen=True)
-class DamageSolve:
-    """Outcome of one damage solve."""
-
-    converged: bool
-    change: float  # max |d − d_before| over the nodes
-    iterations: int  # SNES iterations
 
 
 def damage_options(linear_solver: str, variational_inequality: bool, atol: float) -> dict:
@@ -61,7 +51,10 @@ def damage_options(linear_solver: str, variational_inequality: bool, atol: float
 
 
 class DamageProblem:
-    """d of a PhaseField driven by the tensile energy of a MechanicsModel."""
+    """d of a PhaseField driven by the tensile energy of a MechanicsModel (a coupled field, solve.coupling).
+
+    ``change`` is max |Δd|, already relative (d ∈ [0, 1]).
+    """
 
     name = "damage"
     before_mechanics = False
@@ -95,13 +88,13 @@ class DamageProblem:
             + gc / (c_w * ell) * w_prime * v
             + 2 * gc * ell / c_w * ufl.dot(ufl.grad(d), ufl.grad(v))
         )
-        dx = model.dx(pf.tags)
-        self.residual = integrand * model.weight * dx
+        dx = model.dx  # all cells, weighted by χ: the matrix then has a pattern for the held nodes too
+        self.residual = pf.indicator * integrand * model.weight * dx
         free = pf.free_dofs()
         all_dofs = np.arange(pf.space.dofmap.index_map.size_local + pf.space.dofmap.index_map.num_ghosts, dtype=np.int32)
         held = np.setdiff1d(all_dofs, free).astype(np.int32)
         bcs = [dolfinx.fem.dirichletbc(0.0, held, pf.space)]
-        scale = self._vector_norm(gc / (c_w * ell) * v * model.weight * dx)
+        scale = self._vector_norm(pf.indicator * gc / (c_w * ell) * v * model.weight * dx)
         options = damage_options(linear_solver, pf.has_at1, 1e-10 * scale)
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             self.residual, d, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options
@@ -136,7 +129,7 @@ class DamageProblem:
         dofs = self._point_dofs
         self.history.x.array[dofs] = np.maximum(self.history_n.x.array[dofs], values)
 
-    def solve(self) -> DamageSolve:
+    def solve(self) -> CoupledSolve:
         """d at the current displacement; ``change`` is max |Δd| since the previous solve."""
         self.update_history()
         self.d_before.x.array[:] = self.d.x.array
@@ -146,7 +139,7 @@ class DamageProblem:
         owned = self.phase_field.space.dofmap.index_map.size_local
         local = float(np.max(np.abs(self.d.x.array[:owned] - self.d_before.x.array[:owned]), initial=0.0))
         change = self.model.domain.mesh.comm.allreduce(local, op=MPI.MAX)
-        return DamageSolve(reason > 0, change, snes.getIterationNumber())
+        return CoupledSolve(reason > 0, change, snes.getIterationNumber())
 
     def commit(self) -> None:
         self.d_n.x.array[:] = self.d.x.array
