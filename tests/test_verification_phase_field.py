@@ -252,18 +252,18 @@ def test_spectral_confined_compression_does_not_crack(model):
 #     u = K/(2μ) √(r/2π) (κ − cos θ) (cos θ/2, sin θ/2).
 #
 # Griffith: the crack starts to grow when G = K²(1 − ν²)/E reaches G_c, K_c = √(E G_c/(1 − ν²)).
-# The notch is long against ℓ (L = 20 ℓ), so the K field dominates at the tip. The mesh is
-# refined along the crack path to h; a P1 phase field over-estimates the toughness by a
+# The notch is long against ℓ (L = 20 ℓ), so the K field dominates at the tip. The mesh
+# (h = ℓ in the bulk) is refined along the crack path to h; a P1 phase field over-estimates the toughness by a
 # factor 1 + O(h/ℓ) (Bourdin, Francfort & Marigo, J. Elasticity 2008), so the onset
 # K converges to K_c as h/ℓ decreases. Small strain (the K field is a linear solution).
 
 NOTCH_ELL = 10e-6
 NOTCH_NU = 0.3
-NOTCH_HALF_WIDTH = 40  # L/ℓ
+NOTCH_HALF_WIDTH = 20  # L/ℓ
 
 
 def notch_domain(cells_per_ell_on_path: int) -> Domain:
-    """The half square, L = 20ℓ, h = ℓ in the bulk and ℓ/cells_per_ell_on_path along the path."""
+    """The half square [−L, L] × [0, L], h = L/20 in the bulk and ℓ/cells_per_ell_on_path along the path."""
     half = NOTCH_HALF_WIDTH * NOTCH_ELL
     mesh = dolfinx.mesh.create_rectangle(
         MPI.COMM_WORLD, [[-half, 0], [half, half]], [40, 20], dolfinx.mesh.CellType.triangle
@@ -291,7 +291,7 @@ def williams_mode_one(x, stress_intensity: float, mu: float, nu: float) -> np.nd
 
 
 def crack_onset_ratio(model: str, split: str, cells_per_ell: int, prefix: str) -> float:
-    """K at which the broken path (d > 0.95) first reaches ℓ/2 past the notch tip, over Griffith's K_c.
+    """The first K (steps of K_c/40) at which the broken path (d > 0.95) reaches past the notch tip, over K_c.
 
     The notch carries a phase-field crack (d = 1 on its faces, kept by AT1's bound d ≥ d_n),
     so that growth need not first build the crack profile at the tip.
@@ -313,7 +313,7 @@ def crack_onset_ratio(model: str, split: str, cells_per_ell: int, prefix: str) -
     specimen.damage.restore()
     owned = specimen.phase_field.space.dofmap.index_map.size_local
     comm = domain.mesh.comm
-    ratios = np.arange(0.9, 1.6, 0.025)
+    ratios = np.arange(1.0, 1.6, 0.025)
     for ratio in ratios:
         boundary.x.array[:] = ratio * griffith * unit.x.array
         specimen.damage.begin_step()
@@ -322,7 +322,7 @@ def crack_onset_ratio(model: str, split: str, cells_per_ell: int, prefix: str) -
             change = specimen.damage.solve().change
             broken = on_path[:owned] & (specimen.phase_field.d.x.array[:owned] > 0.95)
             tip = comm.allreduce(float(np.max(nodes[:owned][broken, 0], initial=-np.inf)), op=MPI.MAX)
-            if tip >= NOTCH_ELL / 2 - 1e-12:
+            if tip > 1e-12:
                 return ratio
             if change < 1e-4:
                 break
@@ -339,7 +339,11 @@ def test_notch_crack_onset_griffith():
 @pytest.mark.long
 @pytest.mark.parametrize("split", SPLITS)
 def test_notch_crack_onset_converges(split):
-    """The onset K falls towards K_c as h/ℓ decreases (ℓ/2, ℓ/4, ℓ/8, ℓ/16)."""
+    """The onset K falls towards K_c as h/ℓ decreases (ℓ/2, ℓ/4, ℓ/8, ℓ/16).
+
+    Measured (volumetric–deviatoric, L = 20ℓ, first growth): 1.25, 1.15, 1.10 at ℓ/2, ℓ/4,
+    ℓ/8 with the older criterion of 3ℓ of growth; 1.075 at ℓ/8 with first growth.
+    """
     ratios = [crack_onset_ratio("AT1", split, n, f"notch_conv_{split[:4]}_{n}") for n in (2, 4, 8, 16)]
     if MPI.COMM_WORLD.rank == 0:
         print(f"onset K/K_c ({split}) at h = ℓ/2, ℓ/4, ℓ/8, ℓ/16: {ratios}")

@@ -796,6 +796,15 @@ class HomogenizedTable(_Model):
         return self
 
 
+def _library_has_toughness(material: str) -> bool:
+    """Whether the library gives a fracture_energy or fracture_toughness for ``material``."""
+    # Imported here: chemomech.materials imports the unit registry of this package.
+    from chemomech.materials.library import default_library
+
+    library = default_library()
+    return material in library.names() and bool({"fracture_energy", "fracture_toughness"} & set(library.get(material)))
+
+
 class PhaseField(_Model):
     """Phase-field fracture of the material (chemomech.physics.fracture; physics.md section 8)."""
 
@@ -1175,6 +1184,10 @@ class Case(_Model):
                 problems.append((where, "phase-field fracture needs mechanics.formulation: displacement"))
             if spec.phase_field is not None and spec.phase_field.split == "spectral" and self.geometry.dimension == "3d":
                 problems.append(((*where, "split"), "the spectral split is implemented for 2D models; use volumetric_deviatoric"))
+            if spec.phase_field is not None and spec.phase_field.fracture_energy is None:
+                if not _library_has_toughness(spec.base or name):
+                    message = f"required field is missing (the library has no fracture energy or toughness for {spec.base or name!r})"
+                    problems.append(((*where, "fracture_energy"), message))
         _report(problems)
         return self
 
