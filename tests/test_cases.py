@@ -55,7 +55,11 @@ def cycles(case: Path) -> int:
 
 
 CYCLING = [case for case in CASES if cycles(case) > 1]
-LONG_CASES = {"rve_S_LPSCl_3d"}  # about 190 particles, 100k dofs: 2.5 min serially
+LONG_CASES = {
+    "rve_S_LPSCl_3d",  # about 190 particles, 100k dofs: 2.5 min serially
+    "rve_S_LPSCl_2d_fracture",  # phase field: crack growth takes tens of passes per step, 3.4 min serially
+    "rve_Li2S_LPSCl_2d_fracture",  # its charge counterpart
+}
 
 
 def check_case(case: Path, tmp_path: Path, settings: tuple[str, ...] = ()) -> None:

@@ -350,3 +350,33 @@ def test_notch_crack_onset_converges(split):
     assert all(a >= b for a, b in zip(ratios, ratios[1:]))
     assert ratios[0] - ratios[-1] >= 0.1
     assert ratios[-1] == pytest.approx(1.0, abs=0.075)
+
+
+# --- a case: the separator cracks at its free edge -------------------------------------------
+
+
+def test_separator_cracks_at_free_edge():
+    """cases/stack_separator_fracture.yaml: damage appears by full discharge, only near the free
+    lateral edge x = R (within 5ℓ), and the stiffness fraction is the mean of (1 − d)²."""
+    from pathlib import Path
+
+    from simulate import simulate
+
+    text = (Path(__file__).parent.parent / "cases" / "stack_separator_fracture.yaml").read_text()
+    sim, _ = simulate(text)
+    damage = sim.coupled[0]
+    d = damage.d
+    space = d.function_space
+    owned = space.dofmap.index_map.size_local
+    x = space.tabulate_dof_coordinates()[:owned, 0]
+    values = d.x.array[:owned]
+    comm = sim.domain.mesh.comm
+    radius = 0.5e-3
+    ell = sim.phase_field["separator"]["length_scale [m]"]
+    largest = comm.allreduce(float(np.max(values, initial=0.0)), op=MPI.MAX)
+    farthest = comm.allreduce(float(np.max(radius - x[values > 0.5], initial=0.0)), op=MPI.MAX)
+    assert largest > 0.9
+    assert farthest < 5 * ell
+    columns = damage.columns()
+    assert 0 < columns["separator_crack_volume_fraction [-]"] < 0.01
+    assert columns["separator_stiffness_fraction [-]"] < 1.0

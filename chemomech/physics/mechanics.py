@@ -11,6 +11,11 @@ quadrature points linearised about the Newton iterate (see
 chemomech.physics.inelastic.state). Boundary conditions and loads are added
 by the fixture; this module knows nothing about stages or time.
 
+Phase-field fracture (chemomech.physics.fracture) degrades the tensile
+part of the energy of the cracking regions by g(d): the law becomes
+W(H, d) = W(H) − χ (1 − g(d)) W⁺(H) (fracture.phase_field.DegradedLaw),
+with d held fixed in the mechanics solve.
+
 Formulations (``mechanics.formulation``):
 
 * ``displacement``: u in vector Lagrange P_k, the only unknown.

@@ -169,13 +169,13 @@ class DamageProblem:
                     ("volume", ufl.as_ufl(1.0)),
                     ("damage", self.d),
                     ("area", pf.density(self.d)),
-                    ("stiffness", pf.degradation),
+                    ("stiffness", (1 - self.d) ** 2),
                 )
             }
         return forms
 
     def columns(self) -> dict:
-        """Per region: crack volume fraction ∫d dV/V, crack area ∫γ dV, stiffness fraction ∫g(d) dV/V."""
+        """Per region: crack volume fraction ∫d dV/V, crack area ∫γ dV, stiffness fraction ∫(1 − d)² dV/V."""
         comm = self.model.domain.mesh.comm
         columns = {}
         for name, forms in self._crack_forms.items():
