@@ -492,6 +492,37 @@ MALFORMED = [
         overrides=["mechanics.formulation=mixed"],
     ),
     param("unknown_formulation", BASE + "mechanics: {formulation: hybrid}\n", (13, "mechanics.formulation", "mixed")),
+    # crack risk: fracture properties per material, interface strengths per case
+    param(
+        "risk_unknown_interface",
+        BASE + "risk:\n  interfaces:\n    cathode/separatr: 5 MPa\n",
+        (15, "risk.interfaces.cathode/separatr", "did you mean 'cathode/separator'?"),
+    ),
+    param(
+        "risk_inclusion_interface",
+        INCLUSION + "risk: {interfaces: {inclusion/matrix: 5 MPa}}\n",
+        (8, "risk.interfaces.inclusion/matrix", "known: interface"),
+    ),
+    param(
+        "risk_negative_strength",
+        BASE + "risk: {interface_strength: -2 MPa}\n",
+        (13, "risk.interface_strength", "expected a positive stress like '0.8 MPa', got '-2 MPa'"),
+    ),
+    param(
+        "fracture_unknown_field",
+        material("base: Li6PS5Cl\nfracture: {weibul_modulus: 5}"),
+        (16, "materials.m.fracture.weibul_modulus", "did you mean 'weibull_modulus'?"),
+    ),
+    param(
+        "fracture_toughness_units",
+        material("base: Li6PS5Cl\nfracture: {fracture_toughness: 0.23 MPa}"),
+        (16, "materials.m.fracture.fracture_toughness", "which is not a fracture toughness"),
+    ),
+    param(
+        "fracture_weibull_modulus_zero",
+        material("base: Li6PS5Cl\nfracture:\n  weibull_modulus: 0"),
+        (17, "materials.m.fracture.weibull_modulus", "greater than 0"),
+    ),
     # --set overrides
     param(
         "set_unknown_item_name",

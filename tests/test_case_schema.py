@@ -191,9 +191,52 @@ def test_json_schema():
         "sensors",
         "outputs",
         "solver",
+        "risk",
     }
     assert schema["required"] == ["geometry"]
     assert schema["additionalProperties"] is False
     thickness = schema["$defs"]["Layer"]["properties"]["thickness"]
     assert thickness["type"] == "string" and "60 um" in thickness["description"]
     assert "(?P<" not in json.dumps(schema)  # patterns are portable regexes
+
+
+def test_fracture_and_risk_blocks():
+    text = STACK.replace(
+        "    active_fraction: 0.3\n",
+        "    active_fraction: 0.3\n"
+        "    fracture: {tensile_strength: 30 MPa, weibull_modulus: 8, weibull_scale: 40 MPa, weibull_volume: 2 mm3,\n"
+        "               fracture_toughness: 0.3 MPa*m^0.5, geometry_factor: 1.0}\n",
+    ) + "risk:\n  interface_strength: 5 MPa\n  interfaces: {cathode/separator: 2 MPa}\n"
+    case = load_case_text(text, "pellet.yaml")
+    fracture = case.materials["cathode_S"].fracture
+    assert (fracture.tensile_strength, fracture.weibull_scale, fracture.fracture_toughness) == pytest.approx(
+        (30e6, 40e6, 0.3e6)
+    )
+    assert (fracture.weibull_modulus, fracture.weibull_volume, fracture.geometry_factor) == pytest.approx((8, 2e-9, 1))
+    assert case.risk.interface_strength == pytest.approx(5e6)
+    assert case.risk.interfaces == pytest.approx({"cathode/separator": 2e6})
+    assert load_case_text(STACK).risk.interfaces == {}
+
+
+def test_fracture_with_a_composite():
+    text = STACK.replace(
+        "    base: Li6PS5Cl\n    youngs_modulus: 15 GPa\n    active_fraction: 0.3\n    swelling:\n"
+        "      table: {xi: [0, 0.5, 1], volume_change: [0, 0.526, 0.787]}\n",
+        "    composition:\n      phases: {s: {material: sulfur, fraction: 0.3}, se: {material: Li6PS5Cl, fraction: 0.7}}\n"
+        "    fracture: {tensile_strength: 10 MPa}\n",
+    )
+    case = load_case_text(text)
+    assert case.materials["cathode_S"].fracture.tensile_strength == pytest.approx(10e6)
+
+
+@pytest.mark.parametrize(
+    "geometry, names",
+    [
+        (STACK, ["cathode/separator", "separator/anode"]),
+        (INCLUSION, ["interface"]),
+    ],
+)
+def test_interface_names(geometry, names):
+    from chemomech.case.schema import interface_names
+
+    assert interface_names(load_case_text(geometry).geometry) == names

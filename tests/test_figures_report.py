@@ -32,7 +32,12 @@ outputs: {fields: false}
 solver: {max_xi_step: 0.25}
 """
 # figure -> a label it must carry (matplotlib keeps text as comments in SVG)
-LABELS = {"signals_vs_time": "stack pressure", "signals_vs_capacity": "capacity", "stress_vs_time": "sigma1 max"}
+LABELS = {
+    "signals_vs_time": "stack pressure",
+    "signals_vs_capacity": "capacity",
+    "stress_vs_time": "sigma1 max",
+    "risk_vs_time": "cathode/separator",  # the opening risk's legend
+}
 
 
 def assert_real_figures(directory):
@@ -56,6 +61,8 @@ def assert_report_shows_the_run(outdir):
     assert counts in page
     peak = max(read_series(outdir / "series.csv")["stack_pressure [MPa]"])
     assert f'<td>peak stack pressure</td><td class="num">{peak:.6g}</td><td>MPa</td>' in page
+    risk = summary["crack_risk"]["extremes"]["separator_risk_ratio_max [-]"]
+    assert f'<td>largest risk ratio σ1/σ_t, separator</td><td class="num">{risk:.6g}</td><td>-</td>' in page
     assert summary["versions"]["petsc"] in page
     assert "No warnings." in page
 

@@ -111,7 +111,8 @@ def assert_fields_readable(outdir: Path) -> int:
     """Every field lists the steps 0..n in the fields.xdmf index, every data file
     it names exists and every segment's HDF5 file opens; returns n."""
     listed = field_steps(outdir)
-    assert set(listed) == {"displacement", "lithiation", "sigma1", "sigma3", "von_mises", "hydrostatic_stress"}
+    stress = {"sigma1", "sigma3", "von_mises", "hydrostatic_stress", "risk_ratio", "critical_flaw_size"}
+    assert set(listed) == {"displacement", "lithiation", *stress}
     last = len(listed["displacement"]) - 1
     for field, times in listed.items():
         assert times == [float(s) for s in range(last + 1)], field
@@ -242,6 +243,8 @@ def test_interrupted_run_restarts_to_the_same_results(mpi_tmp_path, reference, m
     full = json.loads((reference[0] / "summary.json").read_text())
     assert summary["steps"] == full["steps"] == LAST_STEP + 1
     assert summary["newton_iterations"] == full["newton_iterations"]
+    extremes = full["crack_risk"]["extremes"]  # folded over the steps before and after the restart
+    assert extremes and summary["crack_risk"]["extremes"] == pytest.approx(extremes, rel=1e-10, abs=1e-12)
     if WORLD.rank == 0:
         assert assert_fields_readable(outdir) == LAST_STEP
     log = (outdir / "run.log").read_text()

@@ -99,7 +99,7 @@ def test_run_draws_snapshots_on_the_deformed_mesh(mpi_tmp_path):
     assert np.abs(displacement).max() > 1e-7  # the cathode swelled by micrometres
     page = (outdir / "report.html").read_text()
     assert "Field snapshots" in page
-    assert page.count("data:image/png;base64,") == 3 + len(DEFAULT_STEPS)
+    assert page.count("data:image/png;base64,") == 4 + len(DEFAULT_STEPS)  # signals (2), stress, risk
 
 
 @pytest.mark.serial

@@ -9,6 +9,7 @@ Every rank reads the same file and so reaches the same verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -65,11 +66,22 @@ class SimplexMesh:
 
 
 def read_simplex_mesh(path: Path, tdim: int) -> SimplexMesh:
-    """Triangles (``tdim`` 2) or tetrahedra (3) of a meshio-readable file; other cells are ignored."""
-    import meshio
+    """Triangles (``tdim`` 2) or tetrahedra (3) of a meshio-readable file; other cells are ignored.
 
+    The last file read is kept (keyed by path, size and modification time):
+    validating a case and building its mesh read a large file once. The
+    arrays are shared: callers must not modify them in place.
+    """
     if not path.is_file():
         raise DataFileError(f"no such file: {path}")
+    stat = path.stat()
+    return _read_simplex_mesh(path.resolve(), tdim, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=1)
+def _read_simplex_mesh(path: Path, tdim: int, size: int, modified: int) -> SimplexMesh:
+    import meshio
+
     try:
         mesh = meshio.read(path)
     except Exception as err:  # noqa: BLE001 - meshio raises many types on bad or unknown files

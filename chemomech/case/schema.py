@@ -33,6 +33,7 @@ from chemomech.case.units import (
     CRate,
     Density,
     FractureEnergy,
+    FractureToughness,
     Gap,
     InversePressure,
     Length,
@@ -46,6 +47,7 @@ from chemomech.case.units import (
     TemperatureChange,
     ThicknessPerCapacity,
     Time,
+    Volume,
     VolumetricCapacity,
     show_value,
     to_si,
@@ -796,6 +798,26 @@ class HomogenizedTable(_Model):
         return self
 
 
+class Fracture(_Model):
+    """Strength and toughness for the crack-risk outputs (physics.md section 8).
+
+    Unset values come from the library rows of the base material (``chemomech materials``).
+    """
+
+    tensile_strength: Stress | None = None
+    """σ_t of the risk ratio σ1/σ_t."""
+    weibull_modulus: Annotated[float, Field(gt=0)] | None = None
+    """m of the failure probability 1 − exp[−(1/V0) ∫ (⟨σ1⟩/σ0)^m dV]."""
+    weibull_scale: Stress | None = None
+    """σ0: the characteristic strength of the reference volume."""
+    weibull_volume: Volume | None = None
+    """V0: the volume whose characteristic strength is σ0 (plane strain models are 1 m deep)."""
+    fracture_toughness: FractureToughness | None = None
+    """K_IC of the critical flaw size (1/π)(K_IC/(Y σ1))²."""
+    geometry_factor: Annotated[float, Field(gt=0)] | None = None
+    """Y; default 1.12 (an edge crack)."""
+
+
 def _library_has_toughness(material: str) -> bool:
     """Whether the library gives a fracture_energy or fracture_toughness for ``material``."""
     # Imported here: chemomech.materials imports the unit registry of this package.
@@ -811,7 +833,8 @@ class PhaseField(_Model):
     model: Literal["AT1", "AT2"] = "AT1"
     """Crack density: AT1 (elastic up to its strength) or AT2 (damages from the first strain)."""
     fracture_energy: FractureEnergy | None = None
-    """G_c; unset: the library's fracture_energy of the base, else K_IC²(1 − ν²)/E from its fracture_toughness."""
+    """G_c; unset: K_IC²(1 − ν²)/E from fracture.fracture_toughness, else the library's fracture_energy
+    of the base, else K_IC²(1 − ν²)/E from its fracture_toughness."""
     length_scale: Length | None = None
     """ℓ (resolve it: ℓ ≥ 2h); or give strength."""
     strength: Stress | None = None
@@ -850,6 +873,8 @@ class MaterialSpec(_Model):
     """The material is a pressed powder that compacts under pressure."""
     creep: Creep | Literal[False] | None = None
     """The material creeps ({} takes the library law of the base, e.g. Li_metal); false or unset: elastic."""
+    fracture: Fracture | None = None
+    """Strength and toughness for the crack-risk outputs; also with composition or homogenized."""
     phase_field: PhaseField | None = None
     """The material cracks (phase-field fracture)."""
 
@@ -865,10 +890,10 @@ class MaterialSpec(_Model):
     def _complete(self) -> MaterialSpec:
         problems: list[tuple[Loc, str]] = []
         if self.composition is not None:
-            others = sorted(self.model_fields_set - {"composition"})
+            others = sorted(self.model_fields_set - {"composition", "fracture"})
             problems += [((f,), "not with composition (a composite's properties come from its phases)") for f in others]
         elif self.homogenized is not None:
-            others = sorted(self.model_fields_set - {"homogenized"})
+            others = sorted(self.model_fields_set - {"homogenized", "fracture"})
             problems += [((f,), "not with homogenized (the table gives the properties)") for f in others]
         elif self.base is None:
             missing = [f for f in ("youngs_modulus", "poisson_ratio") if getattr(self, f) is None]
@@ -1127,6 +1152,34 @@ class Solver(_Model):
     """Staggered coupling of transport or damage with the mechanics (chemomech.solve.coupling)."""
 
 
+class Risk(_Model):
+    """Interface strengths for the opening risk of tagged internal interfaces (physics.md section 8).
+
+    An interface without a strength here takes ``interface_strength``, else
+    the smaller library tensile strength of the two materials it joins (a
+    bonded interface is no stronger than its weaker side: an upper bound).
+    """
+
+    interface_strength: Stress | None = None
+    """Normal strength of every internal interface not named in ``interfaces``."""
+    interfaces: dict[str, Stress] = {}
+    """Interface name (as in the series columns, e.g. 'cathode/separator') -> normal strength."""
+
+
+def interface_names(geometry) -> list[str]:
+    """The internal interfaces a geometry can have, named as in the series columns.
+
+    Consecutive layers of a stack (lower/upper), the inclusion's single
+    ``interface``, any two regions of a box (RVE, voxel, mesh) in region order.
+    """
+    if geometry.type == "inclusion":
+        return ["interface"]
+    names = list(geometry.regions())
+    if geometry.type == "stack":
+        return [f"{lower}/{upper}" for lower, upper in pairwise(names)]
+    return [f"{a}/{b}" for i, a in enumerate(names) for b in names[i + 1 :]]
+
+
 class Case(_Model):
     """A chemomech case file, version 1."""
 
@@ -1147,6 +1200,8 @@ class Case(_Model):
     """Fibre Bragg gratings; stacks always carry a load cell and a dilatometer."""
     outputs: Outputs = Field(default_factory=Outputs)
     solver: Solver = Field(default_factory=Solver)
+    risk: Risk = Field(default_factory=Risk)
+    """Interface strengths for the crack-risk outputs (material strengths are under materials.X.fracture)."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Case:
@@ -1176,6 +1231,10 @@ class Case(_Model):
             j = first.setdefault(sensor.name, i)
             if j != i:
                 problems.append((("sensors", i, "name"), f"duplicate sensor name {sensor.name!r} (also sensors[{j}])"))
+        known_interfaces = interface_names(self.geometry)
+        for name in self.risk.interfaces:
+            if name not in known_interfaces:
+                problems.append((("risk", "interfaces", name), unknown_name("interface", name, known_interfaces)))
         if self.mechanics.formulation == "mixed" and any(self._inelastic(n) for n in self.geometry.regions().values()):
             problems.append((("mechanics", "formulation"), "compaction and creep need the displacement formulation"))
         for name, spec in self.materials.items():
@@ -1185,7 +1244,8 @@ class Case(_Model):
             if spec.phase_field is not None and spec.phase_field.split == "spectral" and self.geometry.dimension == "3d":
                 problems.append(((*where, "split"), "the spectral split is implemented for 2D models; use volumetric_deviatoric"))
             if spec.phase_field is not None and spec.phase_field.fracture_energy is None:
-                if not _library_has_toughness(spec.base or name):
+                toughness_given = spec.fracture is not None and spec.fracture.fracture_toughness is not None
+                if not (toughness_given or _library_has_toughness(spec.base or name)):
                     message = f"required field is missing (the library has no fracture energy or toughness for {spec.base or name!r})"
                     problems.append(((*where, "fracture_energy"), message))
         _report(problems)

@@ -154,6 +154,10 @@ ThicknessPerCapacity = quantity(
 """Positive thickness change per areal charge in m³/C (4.85 um per mAh/cm² = 1.347e-10 m³/C)."""
 VolumetricCapacity = quantity("volumetric capacity", "[current] * [time] / [length] ** 3", "609 mAh/cm3")
 """Positive charge per volume in C/m³ (1 mAh/cm³ = 3.6e6 C/m³)."""
+Volume = quantity("volume", "[length] ** 3", "1 mm3")
+"""Positive volume in m³."""
+FractureToughness = quantity("fracture toughness", "[pressure] * [length] ** 0.5", "0.23 MPa*m^0.5")
+"""Positive fracture toughness K_IC in Pa·m^½."""
 CRate = Annotated[
     float,
     BeforeValidator(c_rate),

@@ -1,8 +1,8 @@
 """Fields for ParaView: ``fields.xdmf`` over segments in ``fields/``, written collectively.
 
 Displacement is written as P1 point data (interpolated when the solution is
-P2), lithiation, the stress invariants and any history fields (porosity,
-creep strain) as DG0 cell data, and the region tags once per segment, so
+P2), lithiation, the stress invariants and any further fields (crack risk,
+porosity, creep strain) as DG0 cell data, and the region tags once per segment, so
 ParaView can threshold by layer. The XDMF time value is the step number of
 ``series.csv`` (the preload steps all sit at t = 0 s, and XDMF needs distinct
 times); the series maps steps to times.

@@ -7,7 +7,11 @@ Written by rank 0 at the end of every run (also a failed one) and by
 * ``signals_vs_time``: the cell signals (load-cell pressure, dilatometer
   thickness change, Bragg shifts of every fibre grating, lithiation) against time;
 * ``signals_vs_capacity``: the same against capacity per gram of sulfur;
-* ``stress_vs_time``: per region max σ1, min σ3 and max von Mises stress.
+* ``stress_vs_time``: per region max σ1, min σ3 and max von Mises stress;
+* ``risk_vs_time``, where the run has crack-risk columns
+  (chemomech.output.risk): the largest risk ratios σ1/σ_t and interface
+  opening risks, the Weibull failure probabilities and the smallest critical
+  flaw sizes (log scale).
 """
 
 import json
@@ -24,6 +28,12 @@ from chemomech.output.series import read_series  # noqa: E402
 SIGNALS = ("stack_pressure [MPa]", "thickness_change [um]", "lithiation [-]")
 BRAGG_SHIFTS = ("_bragg_shift_x [pm]", "_bragg_shift_y [pm]")
 STRESSES = ("sigma1_max [MPa]", "sigma3_min [MPa]", "von_mises_max [MPa]")
+RISKS = (
+    ("risk ratio σ1/σ_t, t_n/s [-]", ("_risk_ratio_max [-]", "_opening_risk_max [-]"), "linear"),
+    ("failure probability [-]", ("_failure_probability [-]",), "linear"),
+    ("critical flaw size [um]", ("_critical_flaw_size_min [um]",), "log"),
+)
+"""Panels of the risk figure: y label, column suffixes, y scale."""
 FORMATS = ("png", "svg")
 
 
@@ -82,6 +92,29 @@ def _stresses(series: dict, title: str):
     return figure
 
 
+def _risks(series: dict, title: str):
+    """The risk figure, or None without risk columns."""
+    panels = []
+    for label, suffixes, scale in RISKS:
+        # (column, region or interface) of every column with one of the suffixes
+        curves = [(c, c.removesuffix(suffix)) for c in series for suffix in suffixes if c.endswith(suffix)]
+        if curves:
+            panels.append((label, curves, scale))
+    if not panels:
+        return None
+    figure, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(6.5, 2.4 * len(panels)), squeeze=False)
+    for axis, (label, curves, scale) in zip(axes[:, 0], panels, strict=True):
+        for column, name in curves:
+            axis.plot(series["time [h]"], series[column], marker=".", lw=1.2, label=name)
+        axis.set_ylabel(label)
+        axis.set_yscale(scale)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes[-1, 0].set_xlabel("time [h]")
+    axes[0, 0].set_title(title)
+    return figure
+
+
 def _case_name(outdir: Path) -> str:
     summary = outdir / "summary.json"
     if summary.is_file():
@@ -104,4 +137,7 @@ def write_figures(outdir: Path, title: str | None = None) -> list[Path]:
     written = _save(_signals(series, "time [h]", title), directory, "signals_vs_time")
     written += _save(_signals(series, "capacity [mAh/g_S]", title), directory, "signals_vs_capacity")
     written += _save(_stresses(series, title), directory, "stress_vs_time")
+    risks = _risks(series, title)
+    if risks is not None:
+        written += _save(risks, directory, "risk_vs_time")
     return written

@@ -49,7 +49,20 @@ def key_numbers(series: dict) -> list[tuple[str, float, str]]:
             ("final thickness change", thickness[-1], "µm"),
         ]
     numbers.append(("final capacity", series["capacity [mAh/g_S]"][-1], "mAh/g S"))
+    for column, values in series.items():
+        for suffix, label, pick, unit in RISK_NUMBERS:
+            if column.endswith(suffix):
+                numbers.append((f"{label}, {column.removesuffix(suffix)}", pick(values), unit))
     return numbers
+
+
+RISK_NUMBERS = (
+    ("_risk_ratio_max [-]", "largest risk ratio σ1/σ_t", max, "-"),
+    ("_failure_probability [-]", "largest Weibull failure probability", max, "-"),
+    ("_critical_flaw_size_min [um]", "smallest critical flaw size", min, "µm"),
+    ("_opening_risk_max [-]", "largest interface opening risk", max, "-"),
+)
+"""Crack-risk columns (chemomech.output.risk) shown among the key numbers: suffix, label, extreme, unit."""
 
 
 def region_extremes(series: dict) -> list[tuple[str, float, float, float]]:

@@ -9,7 +9,9 @@ positive),
     hydrostatic σ_h = tr σ / 3.
 
 The cell-mean tensors are kept (``cell_stress``, local cells with ghosts)
-for the interface tractions (chemomech.output.interfaces).
+for the interface tractions (chemomech.output.interfaces), and the tensors
+at the quadrature points (``point_stress``, cells × points × 3 × 3) for the
+Weibull integrals (chemomech.output.risk).
 
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
 volume mean of σ_h, ∫ σ_h dV / ∫ dV, integrated by quadrature.
@@ -51,10 +53,11 @@ class StressFields:
             )
         self._comm = mesh.comm
         self.cell_stress = np.zeros((self._cells.size, 3, 3))
+        self.point_stress = np.zeros((self._cells.size, len(self._weights), 3, 3))
 
     def update(self) -> None:
         """Re-evaluate the fields for the current displacement."""
-        values = self._expression.eval(self.model.domain.mesh, self._cells)
+        self.point_stress = values = self._expression.eval(self.model.domain.mesh, self._cells)
         sigma = np.einsum("q,cqij->cij", self._weights, values)
         self.cell_stress = 0.5 * (sigma + sigma.transpose(0, 2, 1))
         principal = np.linalg.eigvalsh(self.cell_stress)

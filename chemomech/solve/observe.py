@@ -7,11 +7,13 @@ fibre Bragg gratings' strains and shifts, the apparent axial strain
 (plunger displacement / height) on domains with a plunger, per region max
 σ1, min σ3, max von Mises and mean hydrostatic stress, per internal
 interface the mean, max and min normal traction and the area fraction in
-tension (chemomech.output.interfaces), the porosity of every homogenised
-composite region (a function of ξ), the mean porosity of compacting and the
-largest creep strain of creeping regions, the columns of every coupled
-field (transport, damage: chemomech.solve.coupling), plus the Newton and
-Krylov iteration counts of the step and, with coupled fields, its passes.
+tension (chemomech.output.interfaces), the crack-risk measures of regions
+and interfaces with fracture data (chemomech.output.risk), the porosity of
+every homogenised composite region (a function of ξ), the mean porosity of
+compacting and the largest creep strain of creeping regions, the columns of
+every coupled field (transport, damage: chemomech.solve.coupling), plus the
+Newton and Krylov iteration counts of the step and, with coupled fields, its
+passes.
 
 Each step also goes to run.log (with its Newton residual norms), to the
 progress display, and through the element-distortion check, whose
@@ -23,6 +25,7 @@ from chemomech.materials import SULFUR_SPECIFIC_CAPACITY as SULFUR_CAPACITY
 from chemomech.materials import CompositeMaterial
 from chemomech.output.distortion import DistortionMonitor
 from chemomech.output.interfaces import InterfaceTractions
+from chemomech.output.risk import update_extremes
 
 MPA = 1.0e-6
 MICROMETRE = 1.0e6
@@ -45,6 +48,8 @@ class StepObserver:
     def __init__(self, sim, series, field_writer, field_every: int, log, announce, progress=None):
         model, fields = sim.model, sim.fields
         self.stresses = sim.stresses
+        self.risk = sim.risk
+        self.risk_extremes: dict[str, float] = {}  # column -> extreme over the run (summary.json)
         self.interfaces = InterfaceTractions(model, sim.stresses, fields.max_youngs_modulus)
         self._height = model.domain.height
         self.history = sim.history
@@ -84,6 +89,7 @@ class StepObserver:
 
     def record(self, state, stats) -> None:
         self.stresses.update()
+        self.risk.update()
         row = {
             "step [-]": self.steps,
             "time [s]": state.time,
@@ -109,7 +115,9 @@ class StepObserver:
             row |= grating.read()
         for region, values in self.stresses.region_statistics().items():
             row |= {f"{region}_{key} [MPa]": value * MPA for key, value in values.items()}
-        for interface, values in self.interfaces.statistics().items():
+        interface_statistics = self.interfaces.statistics()
+        row |= self.risk.columns(interface_statistics)
+        for interface, values in interface_statistics.items():
             name = interface.removeprefix("interface:")
             fraction = values.pop("tensile_area_fraction")
             row |= {f"{name}_{key} [MPa]": value * MPA for key, value in values.items()}
@@ -127,6 +135,7 @@ class StepObserver:
         row |= {"newton_iterations [-]": newton, "krylov_iterations [-]": krylov}
         if self.coupled:
             row["coupling_passes [-]"] = stats.coupling_passes if stats else 0
+        update_extremes(self.risk_extremes, row)
         self.series.write(row)
         if self.field_writer is not None and self.steps % self.field_every == 0:
             self.field_writer.write(self.steps)
@@ -158,6 +167,7 @@ class StepObserver:
             "preload_displacement": self._preload_displacement,
             "warned": self._warned,
             "last_row": self.last_row,
+            "risk_extremes": self.risk_extremes,
         }
 
     def restore(self, snapshot: dict) -> None:
@@ -168,6 +178,7 @@ class StepObserver:
         self._preload_displacement = snapshot["preload_displacement"]
         self._warned = snapshot["warned"]
         self.last_row = snapshot["last_row"]
+        self.risk_extremes = dict(snapshot.get("risk_extremes", {}))
 
     def flush_warnings(self) -> None:
         """Announce the warnings raised since the last call."""

@@ -20,7 +20,6 @@ from chemomech.case.protocol import protocol_segments
 from chemomech.dolfinx_compat import MPI
 from chemomech.errors import SolverFailure
 from chemomech.output.fields import FieldWriter
-from chemomech.output.figures import write_figures
 from chemomech.output.progress import ProgressDisplay
 from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.output.report import write_report
@@ -75,6 +74,8 @@ def _protocol_steps(lithiation) -> list[dict]:
 
 def _draw_figures(outdir: Path, title: str) -> list[str]:
     """Plot the series and the field snapshots; return the problems (never lose a run for a picture)."""
+    from chemomech.output.figures import write_figures  # matplotlib: only where figures are drawn (rank 0)
+
     problems = []
     try:
         write_figures(outdir, title)
@@ -122,10 +123,13 @@ def run_case(
     _prepare_outdir(outdir, case_path, case, sim.domain.metrics, comm)
     kept = checkpoint["step"] if checkpoint is not None else None  # last series step kept
     series = SeriesWriter(outdir / "series.csv", comm, keep_rows=None if kept is None else kept + 1)
-    history = sim.history.fields() if sim.history is not None else ()
-    history = (*history, *(function for field in sim.coupled for function in field.output_functions()))
+    extra_fields = [
+        *sim.risk.fields(),
+        *(sim.history.fields() if sim.history is not None else ()),
+        *(function for field in sim.coupled for function in field.output_functions()),
+    ]
     fields = (
-        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, history, keep_through=kept)
+        FieldWriter(outdir / "fields.xdmf", sim.model, sim.fields, sim.stresses, extra_fields, keep_through=kept)
         if case.outputs.fields
         else None
     )
@@ -173,6 +177,7 @@ def run_case(
             cutbacks=sim.stepper.cutbacks,
             warnings=sim.stepper.warnings,
             distortion=observer.distortion.extremes,
+            crack_risk={"parameters": sim.risk.describe(), "extremes": observer.risk_extremes},
             final=observer.last_row,
         )
         display.close()

@@ -16,7 +16,9 @@ from chemomech.case.protocol import initial_lithiation
 from chemomech.dolfinx_compat import MPI
 from chemomech.geometry import build_domain
 from chemomech.materials import resolve_materials
+from chemomech.materials.fracture import interface_strengths, region_fracture
 from chemomech.output.inelastic import HistoryOutputs
+from chemomech.output.risk import RiskMeasures, interface_regions
 from chemomech.output.stress import StressFields
 from chemomech.physics.electrode_balance import electrode_balance
 from chemomech.physics.fixture import InclusionSupport, StackFixture
@@ -46,6 +48,7 @@ class Simulation:
     model: MechanicsModel
     support: object
     stresses: StressFields
+    risk: RiskMeasures
     sensors: tuple | None
     stepper: Stepper
     balance: object | None
@@ -152,6 +155,10 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     for field in coupled:
         for name, function in field.functions().items():
             state.add(f"{field.name}_{name}", function)
+    stresses = StressFields(model)
+    risk = RiskMeasures(
+        model, stresses, region_fracture(case), interface_strengths(case, interface_regions(domain))
+    )
     return Simulation(
         case=case,
         materials=materials,
@@ -161,7 +168,8 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         fields=fields,
         model=model,
         support=support,
-        stresses=StressFields(model),
+        stresses=stresses,
+        risk=risk,
         sensors=sensors,
         stepper=stepper,
         balance=balance,

@@ -1,9 +1,10 @@
 """Phase-field parameters of a case's regions, their defaults and the resolution check.
 
-G_c, where the case does not give it, is the library's ``fracture_energy``
-of the material (its ``base``, or its own name), else K_IC²(1 − ν²)/E from
-its ``fracture_toughness`` (plane-strain Irwin relation, E and ν at the
-initial lithiation). ℓ is given, or is the strength-equivalent length of a
+G_c, where the case does not give it, is K_IC²(1 − ν²)/E (plane-strain
+Irwin relation, E and ν at the initial lithiation) with the material's
+``fracture.fracture_toughness`` of the case, else the library's
+``fracture_energy`` of the material (its ``base``, or its own name), else
+the Irwin relation with the library's ``fracture_toughness``. ℓ is given, or is the strength-equivalent length of a
 given tensile strength (crack_density.CrackDensity.length_for_strength).
 
 ``describe`` reports per region G_c, ℓ, the strength σ_c the model has at
@@ -50,6 +51,9 @@ def phase_field_laws(case, materials: dict, xi0: float) -> dict[str, PhaseFieldL
         pf = spec.phase_field
         E, nu = (float(np.asarray(value)) for value in materials[region].moduli(xi0))
         gc = pf.fracture_energy
+        toughness = spec.fracture.fracture_toughness if spec.fracture is not None else None
+        if gc is None and toughness is not None:
+            gc = toughness**2 * (1 - nu**2) / E
         if gc is None:
             gc = _library_fracture_energy(spec.base or name, E, nu)
         if gc is None:
