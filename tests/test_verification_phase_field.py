@@ -341,8 +341,8 @@ def test_notch_crack_onset_griffith():
 def test_notch_crack_onset_converges(split):
     """The onset K falls towards K_c as h/ℓ decreases (ℓ/2, ℓ/4, ℓ/8, ℓ/16).
 
-    Measured (volumetric–deviatoric, L = 20ℓ, first growth): 1.25, 1.15, 1.10 at ℓ/2, ℓ/4,
-    ℓ/8 with the older criterion of 3ℓ of growth; 1.075 at ℓ/8 with first growth.
+    Measured K/K_c: volumetric–deviatoric 1.25, 1.125, 1.075, 1.05; spectral 1.25, 1.15,
+    1.075, 1.05 (differences halving: first order in h/ℓ, towards about 1.03).
     """
     ratios = [crack_onset_ratio("AT1", split, n, f"notch_conv_{split[:4]}_{n}") for n in (2, 4, 8, 16)]
     if MPI.COMM_WORLD.rank == 0:
