@@ -380,3 +380,43 @@ def test_separator_cracks_at_free_edge():
     columns = damage.columns()
     assert 0 < columns["separator_crack_volume_fraction [-]"] < 0.01
     assert columns["separator_stiffness_fraction [-]"] < 1.0
+
+
+def test_separator_case_restarts_with_its_damage(mpi_tmp_path, monkeypatch):
+    """The committed damage and history are in the checkpoint: stopped after step 10 (ξ = 0.9)
+    and restarted from the checkpoint at step 9 (ξ = 0.8, already damaged), the run ends with
+    the series of an uninterrupted one."""
+    import gc
+    from pathlib import Path
+
+    from chemomech.case import load_case_text
+    from chemomech.output.series import read_series
+    from chemomech.solve.observe import StepObserver
+    from chemomech.solve.run import run_case
+
+    text = (Path(__file__).parent.parent / "cases" / "stack_separator_fracture.yaml").read_text()
+    settings = ["outputs.checkpoint_every=3", "outputs.fields=false", "outputs.figures=false"]
+    run_case(load_case_text(text, overrides=settings), mpi_tmp_path / "full")
+    record = StepObserver.record
+
+    class Interrupted(Exception):
+        pass
+
+    def record_then_stop(observer, state, stats):
+        record(observer, state, stats)
+        if observer.steps - 1 == 10:
+            raise Interrupted
+
+    monkeypatch.setattr(StepObserver, "record", record_then_stop)
+    with pytest.raises(Interrupted):
+        run_case(load_case_text(text, overrides=settings), mpi_tmp_path / "out")
+    gc.collect()
+    monkeypatch.undo()
+    summary = run_case(load_case_text(text, overrides=settings), mpi_tmp_path / "out", restart=True)
+    assert summary["restarted_after_step"] == 9
+    restarted, full = (read_series(mpi_tmp_path / name / "series.csv") for name in ("out", "full"))
+    assert restarted["separator_crack_volume_fraction [-]"][9] > 0
+    for column in full:
+        if not column.endswith("_iterations [-]"):
+            x, y = np.asarray(full[column]), np.asarray(restarted[column])
+            assert np.max(np.abs(x - y)) <= 1e-8 * max(np.max(np.abs(x)), 1.0), column
