@@ -69,7 +69,8 @@ def tagged_domain(mesh, sides: dict, region_height: float) -> Domain:
 
 def rectangle(length: float, height: float, cells) -> Domain:
     """[0, L] × [0, H] in triangles, sides left/right/bottom/top."""
-    mesh = dolfinx.mesh.create_rectangle(MPI.COMM_WORLD, [[0, 0], [length, height]], cells, dolfinx.mesh.CellType.triangle)
+    corners = [[0, 0], [length, height]]
+    mesh = dolfinx.mesh.create_rectangle(MPI.COMM_WORLD, corners, cells, dolfinx.mesh.CellType.triangle)
     sides = {
         "left": lambda x: np.isclose(x[0], 0.0),
         "right": lambda x: np.isclose(x[0], length),
@@ -101,7 +102,12 @@ class Specimen:
     def set_bcs(self, bcs) -> None:
         residual = self.model.internal_residual
         self.newton = NewtonSolver(
-            [residual], [self.model.u], bcs, self.settings, prefix=f"{self.prefix}_mech_", force_scale=self.model.force_scale(E)
+            [residual],
+            [self.model.u],
+            bcs,
+            self.settings,
+            prefix=f"{self.prefix}_mech_",
+            force_scale=self.model.force_scale(E),
         )
 
     def step(self, tolerance: float = 1e-8, max_iterations: int = 200) -> int:
@@ -131,7 +137,8 @@ BAR_LENGTH = 1e-4
 
 def bar(model: str, split: str, prefix: str) -> tuple[Specimen, dolfinx.fem.Constant]:
     """The bar on 2×1 cells: u_x = 0 left, u_x = ε L right, u_y = 0 at the bottom."""
-    specimen = Specimen(rectangle(BAR_LENGTH, BAR_LENGTH / 2, [2, 1]), PhaseFieldLaw(model, GC, ELL, split, 0.0), prefix=prefix)
+    law = PhaseFieldLaw(model, GC, ELL, split, 0.0)
+    specimen = Specimen(rectangle(BAR_LENGTH, BAR_LENGTH / 2, [2, 1]), law, prefix=prefix)
     model_ = specimen.model
     pull = dolfinx.fem.Constant(specimen.domain.mesh, 0.0)
     right = model_.boundary_dofs("right", 0)
@@ -225,7 +232,10 @@ def test_spectral_confined_compression_does_not_crack(model):
     spectral split; the volumetric–deviatoric split degrades the shear part there (Amor et al.)."""
     length = 1e-4
     specimen = Specimen(
-        rectangle(length, length, [3, 3]), PhaseFieldLaw(model, GC, ELL, "spectral", 1e-6), nu=0.3, prefix=f"conf_{model}"
+        rectangle(length, length, [3, 3]),
+        PhaseFieldLaw(model, GC, ELL, "spectral", 1e-6),
+        nu=0.3,
+        prefix=f"conf_{model}",
     )
     m = specimen.model
     push = dolfinx.fem.Constant(specimen.domain.mesh, 0.0)
