@@ -910,7 +910,8 @@ class MaterialSpec(_Model):
             message = "required field is missing (the base material does not creep)"
             problems += [(("creep", f), message) for f in missing]
         if self.phase_field is not None and (self.compaction is not None or self.creeps):
-            problems.append((("phase_field",), "phase-field fracture needs an elastic material (no compaction or creep)"))
+            message = "phase-field fracture needs an elastic material (no compaction or creep)"
+            problems.append((("phase_field",), message))
         if self.compaction is not None and self.creeps:
             problems.append((("compaction",), "a material either compacts or creeps, not both (set creep: false)"))
         _report(problems)
@@ -1238,18 +1239,27 @@ class Case(_Model):
         if self.mechanics.formulation == "mixed" and any(self._inelastic(n) for n in self.geometry.regions().values()):
             problems.append((("mechanics", "formulation"), "compaction and creep need the displacement formulation"))
         for name, spec in self.materials.items():
-            where = ("materials", name, "phase_field")
-            if spec.phase_field is not None and self.mechanics.formulation == "mixed":
-                problems.append((where, "phase-field fracture needs mechanics.formulation: displacement"))
-            if spec.phase_field is not None and spec.phase_field.split == "spectral" and self.geometry.dimension == "3d":
-                problems.append(((*where, "split"), "the spectral split is implemented for 2D models; use volumetric_deviatoric"))
-            if spec.phase_field is not None and spec.phase_field.fracture_energy is None:
-                toughness_given = spec.fracture is not None and spec.fracture.fracture_toughness is not None
-                if not (toughness_given or _library_has_toughness(spec.base or name)):
-                    message = f"required field is missing (the library has no fracture energy or toughness for {spec.base or name!r})"
-                    problems.append(((*where, "fracture_energy"), message))
+            problems += self._phase_field_problems(name, spec)
         _report(problems)
         return self
+
+    def _phase_field_problems(self, name: str, spec: MaterialSpec) -> list[tuple[Loc, str]]:
+        """A phase field needs the displacement formulation, a 2D model for the spectral split and a G_c."""
+        pf, where = spec.phase_field, ("materials", name, "phase_field")
+        if pf is None:
+            return []
+        problems: list[tuple[Loc, str]] = []
+        if self.mechanics.formulation == "mixed":
+            problems.append((where, "phase-field fracture needs mechanics.formulation: displacement"))
+        if pf.split == "spectral" and self.geometry.dimension == "3d":
+            message = "the spectral split is implemented for 2D models; use volumetric_deviatoric"
+            problems.append(((*where, "split"), message))
+        toughness_given = spec.fracture is not None and spec.fracture.fracture_toughness is not None
+        library = spec.base or name
+        if pf.fracture_energy is None and not (toughness_given or _library_has_toughness(library)):
+            message = f"required field is missing (the library has no fracture energy or toughness for {library!r})"
+            problems.append(((*where, "fracture_energy"), message))
+        return problems
 
     def _inelastic(self, name: str) -> str:
         """'compacts' or 'creeps' for a material of the case with an inelastic law, else ''."""

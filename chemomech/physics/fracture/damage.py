@@ -69,7 +69,8 @@ class DamageProblem:
         self.d_n = dolfinx.fem.Function(pf.space, name="damage_committed")
         self.d_before = dolfinx.fem.Function(pf.space, name="damage_before_solve")
         degree = model.dx.metadata()["quadrature_degree"]
-        element = basix.ufl.quadrature_element(mesh.topology.cell_name(), value_shape=(), scheme="default", degree=degree)
+        cell = mesh.topology.cell_name()
+        element = basix.ufl.quadrature_element(cell, value_shape=(), scheme="default", degree=degree)
         points_space = dolfinx.fem.functionspace(mesh, element)
         self.history = dolfinx.fem.Function(points_space, name="tensile_energy_history")
         self.history_n = dolfinx.fem.Function(points_space, name="tensile_energy_history_committed")
@@ -91,7 +92,8 @@ class DamageProblem:
         dx = model.dx  # all cells, weighted by χ: the matrix then has a pattern for the held nodes too
         self.residual = pf.indicator * integrand * model.weight * dx
         free = pf.free_dofs()
-        all_dofs = np.arange(pf.space.dofmap.index_map.size_local + pf.space.dofmap.index_map.num_ghosts, dtype=np.int32)
+        index_map = pf.space.dofmap.index_map
+        all_dofs = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
         held = np.setdiff1d(all_dofs, free).astype(np.int32)
         bcs = [dolfinx.fem.dirichletbc(0.0, held, pf.space)]
         scale = self._vector_norm(pf.indicator * gc / (c_w * ell) * v * model.weight * dx)

@@ -67,8 +67,9 @@ def _finite_strain(law, H, split):
         return w * (deviatoric + ufl.conditional(opening, volumetric, 0)), w * ufl.conditional(opening, 0, volumetric)
     stretches = planar_eigenvalues(Fe.T * Fe)
     shear = [(c - 1) / 2 - ufl.ln(c) / 2 for c in stretches]  # φ(e) with e = ½ ln c
-    plus = lmbda / 2 * _positive(log_je) ** 2 + mu * sum(ufl.conditional(ufl.gt(c, 1), s, 0) for c, s in zip(stretches, shear))
-    minus = lmbda / 2 * _negative(log_je) ** 2 + mu * sum(ufl.conditional(ufl.gt(c, 1), 0, s) for c, s in zip(stretches, shear))
+    stretching = [ufl.gt(c, 1) for c in stretches]  # e_i > 0
+    plus = lmbda / 2 * _positive(log_je) ** 2 + mu * sum(ufl.conditional(t, s, 0) for t, s in zip(stretching, shear))
+    minus = lmbda / 2 * _negative(log_je) ** 2 + mu * sum(ufl.conditional(t, 0, s) for t, s in zip(stretching, shear))
     return w * plus, w * minus
 
 
