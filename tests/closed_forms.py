@@ -176,3 +176,17 @@ def sphere_diffusion_stresses(x, concentration, E: float, nu: float, omega: floa
     inner = np.interp(x, grid, mean)
     c = concentration(x)
     return 2 * scale * (mean[-1] - inner), scale * (2 * mean[-1] + inner - 3 * c)
+def at2_homogeneous_damage(E: float, strain: float, fracture_energy: float, length_scale: float) -> float:
+    """10g: d = Eε²ℓ / (Eε²ℓ + G_c) of the AT2 bar under uniaxial stress."""
+    drive = E * strain**2 * length_scale
+    return drive / (drive + fracture_energy)
+
+
+def at2_peak_stress(E: float, fracture_energy: float, length_scale: float) -> float:
+    """Sections 8, 10g: σ_c = (3/16) √(3 E G_c / ℓ)."""
+    return 3.0 / 16.0 * math.sqrt(3.0 * E * fracture_energy / length_scale)
+
+
+def at1_elastic_limit(E: float, fracture_energy: float, length_scale: float) -> float:
+    """Sections 8, 10g: σ_c = √(3 E G_c / (8ℓ))."""
+    return math.sqrt(3.0 * E * fracture_energy / (8.0 * length_scale))

@@ -230,6 +230,21 @@ MALFORMED = [
     ),
     param("unknown_base", material("base: sulphur"), (15, "materials.m.base", "did you mean 'sulfur'?")),
     param(
+        "phase_field_unknown_model",
+        material("base: Li6PS5Cl\nphase_field: {model: AT3, length_scale: 1 um}"),
+        (16, "materials.m.phase_field.model", "expected 'AT1' or 'AT2'"),
+    ),
+    param(
+        "phase_field_length_and_strength",
+        material("base: Li6PS5Cl\nphase_field: {length_scale: 1 um, strength: 50 MPa}"),
+        (16, "materials.m.phase_field.length_scale", "either length_scale or strength, not both"),
+    ),
+    param(
+        "phase_field_without_toughness",
+        material("youngs_modulus: 20 GPa\npoisson_ratio: 0.3\nphase_field: {length_scale: 1 um}"),
+        (17, "materials.m.phase_field.fracture_energy", "no fracture energy or toughness"),
+    ),
+    param(
         "duplicate_layer_names",
         BASE.replace("name: separator", "name: cathode"),
         (7, "geometry.layers[1].name", "duplicate layer name 'cathode'"),

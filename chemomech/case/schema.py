@@ -36,6 +36,7 @@ from chemomech.case.units import (
     CurrentDensity,
     Density,
     Diffusivity,
+    FractureEnergy,
     FractureToughness,
     Gap,
     InversePressure,
@@ -847,6 +848,40 @@ class Fracture(_Model):
     """Y; default 1.12 (an edge crack)."""
 
 
+def _library_has_toughness(material: str) -> bool:
+    """Whether the library gives a fracture_energy or fracture_toughness for ``material``."""
+    # Imported here: chemomech.materials imports the unit registry of this package.
+    from chemomech.materials.library import default_library
+
+    library = default_library()
+    return material in library.names() and bool({"fracture_energy", "fracture_toughness"} & set(library.get(material)))
+
+
+class PhaseField(_Model):
+    """Phase-field fracture of the material (chemomech.physics.fracture; physics.md section 8)."""
+
+    model: Literal["AT1", "AT2"] = "AT1"
+    """Crack density: AT1 (elastic up to its strength) or AT2 (damages from the first strain)."""
+    fracture_energy: FractureEnergy | None = None
+    """G_c; unset: K_IC²(1 − ν²)/E from fracture.fracture_toughness, else the library's fracture_energy
+    of the base, else K_IC²(1 − ν²)/E from its fracture_toughness."""
+    length_scale: Length | None = None
+    """ℓ (resolve it: ℓ ≥ 2h); or give strength."""
+    strength: Stress | None = None
+    """Tensile strength σ_t instead of ℓ: ℓ = 3EG_c/(8σ_t²) (AT1) or 27EG_c/(256σ_t²) (AT2)."""
+    split: Literal["volumetric_deviatoric", "spectral"] = "volumetric_deviatoric"
+    """Energy split that keeps compression from cracking (spectral: 2D models only)."""
+    residual_stiffness: float = Field(1e-6, ge=0, lt=1)
+    """k_res in g(d) = (1 − d)² + k_res."""
+
+    @model_validator(mode="after")
+    def _length(self) -> PhaseField:
+        if (self.length_scale is None) == (self.strength is None):
+            what = "not both" if self.length_scale is not None else "one is required"
+            _report([(("length_scale",), f"give either length_scale or strength, {what}")])
+        return self
+
+
 class MaterialSpec(_Model):
     """A material defined in the case file: from scratch, from a built-in, or a composite of phases."""
 
@@ -870,6 +905,8 @@ class MaterialSpec(_Model):
     """The material creeps ({} takes the library law of the base, e.g. Li_metal); false or unset: elastic."""
     fracture: Fracture | None = None
     """Strength and toughness for the crack-risk outputs; also with composition or homogenized."""
+    phase_field: PhaseField | None = None
+    """The material cracks (phase-field fracture)."""
 
     @field_validator("base")
     @classmethod
@@ -902,6 +939,9 @@ class MaterialSpec(_Model):
             missing = [f for f in ("reference_rate", "reference_stress", "exponent") if getattr(self.creep, f) is None]
             message = "required field is missing (the base material does not creep)"
             problems += [(("creep", f), message) for f in missing]
+        if self.phase_field is not None and (self.compaction is not None or self.creeps):
+            message = "phase-field fracture needs an elastic material (no compaction or creep)"
+            problems.append((("phase_field",), message))
         if self.compaction is not None and self.creeps:
             problems.append((("compaction",), "a material either compacts or creeps, not both (set creep: false)"))
         _report(problems)
@@ -1399,8 +1439,28 @@ class Case(_Model):
                 problems.append((("risk", "interfaces", name), unknown_name("interface", name, known_interfaces)))
         if self.mechanics.formulation == "mixed" and any(self._inelastic(n) for n in self.geometry.regions().values()):
             problems.append((("mechanics", "formulation"), "compaction and creep need the displacement formulation"))
+        for name, spec in self.materials.items():
+            problems += self._phase_field_problems(name, spec)
         _report(problems)
         return self
+
+    def _phase_field_problems(self, name: str, spec: MaterialSpec) -> list[tuple[Loc, str]]:
+        """A phase field needs the displacement formulation, a 2D model for the spectral split and a G_c."""
+        pf, where = spec.phase_field, ("materials", name, "phase_field")
+        if pf is None:
+            return []
+        problems: list[tuple[Loc, str]] = []
+        if self.mechanics.formulation == "mixed":
+            problems.append((where, "phase-field fracture needs mechanics.formulation: displacement"))
+        if pf.split == "spectral" and self.geometry.dimension == "3d":
+            message = "the spectral split is implemented for 2D models; use volumetric_deviatoric"
+            problems.append(((*where, "split"), message))
+        toughness_given = spec.fracture is not None and spec.fracture.fracture_toughness is not None
+        library = spec.base or name
+        if pf.fracture_energy is None and not (toughness_given or _library_has_toughness(library)):
+            message = f"required field is missing (the library has no fracture energy or toughness for {library!r})"
+            problems.append(((*where, "fracture_energy"), message))
+        return problems
 
     def _inelastic(self, name: str) -> str:
         """'compacts' or 'creeps' for a material of the case with an inelastic law, else ''."""

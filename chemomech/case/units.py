@@ -128,6 +128,8 @@ Pressure = quantity("pressure", "[pressure]", "50 MPa", "non-negative")
 """Non-negative pressure in Pa."""
 Stress = quantity("stress", "[pressure]", "0.8 MPa")
 """Positive stress (strength, pressing pressure) in Pa."""
+FractureEnergy = quantity("fracture energy", "[energy] / [length] ** 2", "2.7 J/m^2")
+"""Positive energy per crack area (G_c) in J/m²."""
 InversePressure = quantity("inverse pressure", "1 / [pressure]", "4.8e-3 1/MPa")
 """Positive inverse pressure (compressibility, Heckel slope) in 1/Pa."""
 Rate = quantity("rate", "1 / [time]", "1.4e-5 1/s")

@@ -37,7 +37,8 @@ class NeoHookeanGrowth:
     lmbda: object
     Fg: object
 
-    def _elastic(self, H):
+    def elastic(self, H):
+        """(Fe, Je): Fe = F Fg⁻¹, Je = det Fe."""
         Fe = (ufl.Identity(3) + H) * ufl.inv(self.Fg)
         return Fe, ufl.det(Fe)
 
@@ -48,11 +49,11 @@ class NeoHookeanGrowth:
 
     def volumetric_strain(self, H):
         """Θ = ln Je."""
-        return ufl.ln(self._elastic(H)[1])
+        return ufl.ln(self.elastic(H)[1])
 
     def shear_energy(self, H):
         """W_s = Jg [μ/2 (tr Ce − 3) − μ ln Je]."""
-        Fe, Je = self._elastic(H)
+        Fe, Je = self.elastic(H)
         return self.volume_factor * (self.mu / 2 * (ufl.tr(Fe.T * Fe) - 3) - self.mu * ufl.ln(Je))
 
     def energy(self, H):
@@ -130,24 +131,25 @@ class LinearElasticEigenstrain:
 
     volume_factor = 1.0
 
-    def _elastic_strain(self, H):
+    def elastic_strain(self, H):
+        """e = ε − ε*."""
         return ufl.sym(H) - (ufl.sym(self.Fg) - ufl.Identity(3))
 
     def volumetric_strain(self, H):
         """Θ = tr(ε − ε*)."""
-        return ufl.tr(self._elastic_strain(H))
+        return ufl.tr(self.elastic_strain(H))
 
     def shear_energy(self, H):
         """W_s = μ (ε − ε*):(ε − ε*)."""
-        e = self._elastic_strain(H)
+        e = self.elastic_strain(H)
         return self.mu * ufl.inner(e, e)
 
     def energy(self, H):
-        e = self._elastic_strain(H)
+        e = self.elastic_strain(H)
         return self.lmbda / 2 * ufl.tr(e) ** 2 + self.mu * ufl.inner(e, e)
 
     def first_piola(self, H):
-        e = self._elastic_strain(H)
+        e = self.elastic_strain(H)
         return self.lmbda * ufl.tr(e) * ufl.Identity(3) + 2 * self.mu * e
 
     @staticmethod

@@ -11,6 +11,11 @@ quadrature points linearised about the Newton iterate (see
 chemomech.physics.inelastic.state). Boundary conditions and loads are added
 by the fixture; this module knows nothing about stages or time.
 
+Phase-field fracture (chemomech.physics.fracture) degrades the tensile
+part of the energy of the cracking regions by g(d): the law becomes
+W(H, d) = W(H) − χ (1 − g(d)) W⁺(H) (fracture.phase_field.DegradedLaw),
+with d held fixed in the mechanics solve.
+
 Formulations (``mechanics.formulation``):
 
 * ``displacement``: u in vector Lagrange P_k, the only unknown.
@@ -96,7 +101,10 @@ class MechanicsModel:
         degree: int,
         quadrature_degree: int | None,
         formulation: str = "displacement",
+        phase_field=None,
     ):
+        """``phase_field`` (chemomech.physics.fracture.phase_field.PhaseField): degrade the
+        tensile energy of its regions by g(d)."""
         if formulation not in FORMULATIONS:
             raise ValueError(f"unknown formulation {formulation!r}; expected one of {FORMULATIONS}")
         if formulation == "mixed" and degree != 2:
@@ -121,12 +129,16 @@ class MechanicsModel:
         self.quadrature_points, self.quadrature_weights = basix.make_quadrature(mesh.basix_cell(), volume_degree)
         Fg = fields.growth_tensor(self.axial)
         self.law = LAWS[kinematics](fields.mu, fields.lmbda, Fg)
+        if phase_field is not None:
+            self.law = phase_field.degrade(self.law)
         self.H = displacement_gradient(self.u, self.kind)
         inelastic = {
             name: (material, domain.cell_tags.find(domain.regions[name]))
             for name, material in fields.materials.items()
             if getattr(material, "compaction", None) is not None or getattr(material, "creep", None) is not None
         }
+        if phase_field is not None and (formulation == "mixed" or set(inelastic) & set(phase_field.laws)):
+            raise ValueError("phase-field fracture needs mechanics.formulation: displacement and an elastic material")
         self.formulation = formulation
         self.pressure = None
         self.unknowns = [self.u]

@@ -156,6 +156,7 @@ def run_case(
         "mesh": mesh,
         "materials": {region: material.describe() for region, material in sim.materials.items()},
         "electrode_balance": sim.balance.describe() if sim.balance is not None else None,
+        "phase_field": sim.phase_field,
         "protocol_steps": _protocol_steps(case.lithiation),
     }
     if checkpoint is not None:

@@ -23,6 +23,9 @@ from chemomech.output.stress import StressFields
 from chemomech.physics.diffusion import particle_diffusion
 from chemomech.physics.electrode_balance import electrode_balance
 from chemomech.physics.fixture import InclusionSupport, StackFixture
+from chemomech.physics.fracture.damage import DamageProblem
+from chemomech.physics.fracture.phase_field import PhaseField
+from chemomech.physics.fracture.resolve import describe, phase_field_laws, resolution_warnings
 from chemomech.physics.lithiation import Target, build_schedule
 from chemomech.physics.material_fields import MaterialFields
 from chemomech.physics.mechanics import MechanicsModel, locking_warnings
@@ -57,6 +60,7 @@ class Simulation:
     history: HistoryOutputs | None = None  # porosity and creep strain, where a material has them
     coupled: tuple = ()  # fields solved in alternation with the mechanics (chemomech.solve.coupling)
     resumes: list = field(default_factory=list)  # [index, Target as dict]: where the schedule was rebuilt
+    phase_field: dict | None = None  # per cracking region: G_c, ℓ, implied strength, ℓ/h (fracture.resolve)
 
     def run_schedule(self):
         """Yield (state, SolveStats) for every converged step of the rest of the schedule.
@@ -153,13 +157,15 @@ def _coupled_fields(case, domain, materials, model, fields, xi0) -> tuple:
 def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     """Set up the problem of ``case`` on ``comm``."""
     materials = resolve_materials(case)
+    xi0 = initial_lithiation(case.lithiation)
+    fracture_laws = phase_field_laws(case, materials, xi0)
     schedule = build_schedule(case.lithiation, preload_steps=_preload_steps(case), **_step_limits(case))
     mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
     domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
-    xi0 = initial_lithiation(case.lithiation)
     balance = _electrode_balance(case, materials, xi0)
     fields = MaterialFields(domain, materials, xi0, balance)
     degree = case.solver.element_degree
+    phase_field = PhaseField(domain, fracture_laws) if fracture_laws else None
     model = MechanicsModel(
         domain,
         fields,
@@ -167,6 +173,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         degree=degree,
         quadrature_degree=case.solver.quadrature_degree,
         formulation=case.mechanics.formulation,
+        phase_field=phase_field,
     )
     if case.geometry.has_plunger:
         support = StackFixture(model, case.fixture)
@@ -177,11 +184,17 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         sensors = None
     initial = Target(0.0, xi0, "preload", 0.0, 0.0, 0, "initial")
     coupled = _coupled_fields(case, domain, materials, model, fields, xi0)
+    fracture_report = None
+    if phase_field is not None:
+        coupled += (DamageProblem(phase_field, model, linear_solver=case.solver.linear_solver),)
+        fracture_report = describe(phase_field, materials, xi0)
     stepper = Stepper(model, fields, support, case.solver, initial, coupled)
     segments = [xi0, *(target.xi for target in schedule)]
     if balance is not None:
         stepper.warnings += balance.check((min(segments), max(segments)), 0)
     stepper.warnings += locking_warnings(materials, segments, case.mechanics.formulation, degree)
+    if fracture_report is not None:
+        stepper.warnings += resolution_warnings(fracture_report)
     state = StateRegistry()
     state.add("displacement", model.u)
     state.add("predictor_increment", stepper.increment)
@@ -216,4 +229,5 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         state=state,
         history=HistoryOutputs(model) if model.inelastic is not None else None,
         coupled=coupled,
+        phase_field=fracture_report,
     )
