@@ -76,6 +76,9 @@ class HalvingField:
     def output_functions(self):
         return []
 
+    def close(self):
+        self.events.append("close")
+
 
 def passes_needed(start: float, tolerance: float) -> int:
     """Passes of x ← x/2 + 1 from ``start`` until a pass after the first changes x by ≤ tolerance (relative)."""

@@ -66,6 +66,7 @@ import ufl
 
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
 from chemomech.solve.coupling import CoupledSolve
+from chemomech.solve.release import destroy_problem
 
 GAS_CONSTANT = 8.314462618  # J/(mol K)
 SECONDS_PER_HOUR = 3600.0
@@ -280,6 +281,11 @@ class ParticleDiffusion:
 
     def output_functions(self) -> list:
         return [self.c]
+
+    def close(self) -> None:
+        """Destroy the transport and projection solvers now (collective; see chemomech.solve.release)."""
+        destroy_problem(self._problem)
+        destroy_problem(self._projection)
 
     def lithiation_range(self) -> tuple[float, float]:
         """(min, max) of ξ = c / c_max over the active dofs (owned, MPI-reduced)."""

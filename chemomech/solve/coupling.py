@@ -72,6 +72,10 @@ class CoupledField(Protocol):
         """Functions (P1 or DG0) written to the field file."""
         ...
 
+    def close(self) -> None:
+        """Destroy the field's PETSc solvers now (collective; see chemomech.solve.release)."""
+        ...
+
 
 @dataclass(frozen=True)
 class CouplingOutcome:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chemomech.dolfinx_compat import PETSc, dolfinx
+from chemomech.solve.release import destroy_problem
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,10 @@ class NewtonSolver:
 
         problem.solver.setFunction(residual, problem.b)
         problem.solver.setJacobian(jacobian, problem.A, problem.P_mat)
+
+    def close(self) -> None:
+        """Destroy the SNES, its matrix and vectors now (collective; see chemomech.solve.release)."""
+        destroy_problem(self.problem)
 
     def solve(self) -> SolveStats:
         """Run Newton from the current u; u holds the last iterate on failure."""

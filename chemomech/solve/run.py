@@ -198,6 +198,7 @@ def run_case(
             f"{summary['cutbacks']} cut-backs",
         )
         log.close()
+        sim.stepper.close()  # collective: every rank destroys its solvers here (chemomech.solve.release)
         comm.barrier()  # every file is complete when run_case returns on any rank
 
     try:

@@ -250,6 +250,14 @@ class Stepper:
         """Whether targets are still pending (a step cut back or limited on the way to a target)."""
         return bool(self._pending)
 
+    def close(self) -> None:
+        """Destroy every Newton solver and coupled field's solvers (collective, same order on every rank)."""
+        for solver in self._solvers.values():
+            solver.close()
+        self._solvers.clear()
+        for field in self.coupled:
+            field.close()
+
     def warn(self, text: str) -> None:
         """Record a warning about the results (call on every rank with the same text)."""
         self.warnings.append(text)

@@ -33,6 +33,7 @@ from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
 from chemomech.physics.fracture.crack_density import degradation_slope
 from chemomech.solve.coupling import CoupledSolve
 from chemomech.solve.newton import _forget_options
+from chemomech.solve.release import destroy_problem
 
 
 def damage_options(linear_solver: str, variational_inequality: bool, atol: float) -> dict:
@@ -157,6 +158,10 @@ class DamageProblem:
 
     def output_functions(self) -> list:
         return [self.d]
+
+    def close(self) -> None:
+        """Destroy the SNES now (collective; see chemomech.solve.release)."""
+        destroy_problem(self.problem)
 
     # -- outputs ---------------------------------------------------------
 

@@ -249,6 +249,10 @@ class ElectrodeField:
         """What a checkpoint stores: the committed ξ of the interval cells."""
         return {"lithiation": self.committed_xi}
 
+    def close(self) -> None:
+        """Destroy the transport's solvers now (collective)."""
+        self.transport.close()
+
     def output_functions(self) -> list:
         for function, profile in zip(self.potentials, self._phi_profiles, strict=True):
             values = np.interp(self._all_positions, profile.positions, profile.values(), left=np.nan, right=np.nan)

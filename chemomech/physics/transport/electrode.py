@@ -41,6 +41,7 @@ import ufl
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
 from chemomech.physics.transport.kinetics import ButlerVolmer
 from chemomech.physics.transport.ocv import EquilibriumCurve
+from chemomech.solve.release import destroy_problem
 
 CATHODE, SEPARATOR = 1, 2
 """Cell tags."""
@@ -275,6 +276,11 @@ class ElectrodeTransport:
     def restore(self) -> None:
         """Back to the last committed state."""
         self.state.x.array[:] = self.committed.x.array
+
+    def close(self) -> None:
+        """Destroy the solvers of both control modes now (collective; see chemomech.solve.release)."""
+        for mode in sorted(self._problems):
+            destroy_problem(self._problems.pop(mode))
 
     # --- observables -----------------------------------------------------
     def _integral(self, key: str, build) -> float:
