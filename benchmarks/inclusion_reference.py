@@ -22,9 +22,8 @@ import sys
 import time
 
 import dolfinx_solver  # noqa: F401  (the PyPI wheel: sets up MPI before dolfinx)
-import numpy as np
 import ufl
-from dolfinx import fem, io, la, mesh as dmesh
+from dolfinx import fem, io, la
 from dolfinx.fem import petsc
 from mpi4py import MPI
 from petsc4py import PETSc

@@ -6,7 +6,6 @@ the other regions keep the uniform ξ; ``refresh`` re-reads the field.
 """
 
 import numpy as np
-import pytest
 import ufl
 
 from chemomech.dolfinx_compat import MPI, dolfinx

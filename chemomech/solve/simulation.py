@@ -204,9 +204,9 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
         state.add("preload_displacement", support.u_ref)
     for index, history in enumerate(model.history_functions()):  # quadrature-point inelastic state
         state.add(f"history_{index}_{history.name}", history)
-    for field in coupled:
-        for name, function in field.functions().items():
-            state.add(f"{field.name}_{name}", function)
+    for coupled_field in coupled:
+        for name, function in coupled_field.functions().items():
+            state.add(f"{coupled_field.name}_{name}", function)
     stresses = StressFields(model)
     risk = RiskMeasures(
         model, stresses, region_fracture(case), interface_strengths(case, interface_regions(domain))
