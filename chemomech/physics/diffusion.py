@@ -66,6 +66,7 @@ import ufl
 
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
 from chemomech.solve.coupling import CoupledSolve
+from chemomech.solve.newton import forget_options
 from chemomech.solve.release import destroy_problem
 
 GAS_CONSTANT = 8.314462618  # J/(mol K)
@@ -197,6 +198,7 @@ class ParticleDiffusion:
         self._problem = dolfinx.fem.petsc.LinearProblem(
             a, L, bcs=self._bcs, u=self.c, petsc_options_prefix="chemomech_diffusion_", petsc_options=LINEAR_SOLVER
         )
+        forget_options("chemomech_diffusion_", LINEAR_SOLVER)
         self._projection = None
         if self.two_way:
             if hydrostatic_stress is None:
@@ -211,6 +213,7 @@ class ParticleDiffusion:
                 petsc_options_prefix="chemomech_diffusion_stress_",
                 petsc_options=PROJECTION_SOLVER,
             )
+            forget_options("chemomech_diffusion_stress_", PROJECTION_SOLVER)
         self._content = dolfinx.fem.form(self.c * w * dx)
 
     @staticmethod

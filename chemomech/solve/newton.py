@@ -108,7 +108,7 @@ def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
     return nullspace, [vectors, petsc_vectors]
 
 
-def _forget_options(prefix: str, options: dict) -> None:
+def forget_options(prefix: str, options: dict) -> None:
     """Remove the SNES options of a solver from PETSc's global options database.
 
     NonlinearProblem deletes them under a pushed prefix, which petsc4py
@@ -148,7 +148,7 @@ class NewtonSolver:
             petsc_options_prefix=prefix,
             petsc_options=options,
         )
-        _forget_options(prefix, options)
+        forget_options(prefix, options)
         if settings.linear_solver == "gamg":
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
             self.problem.A.setNearNullSpace(nullspace)

@@ -32,7 +32,7 @@ import ufl
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
 from chemomech.physics.fracture.crack_density import degradation_slope
 from chemomech.solve.coupling import CoupledSolve
-from chemomech.solve.newton import _forget_options
+from chemomech.solve.newton import forget_options
 from chemomech.solve.release import destroy_problem
 
 
@@ -102,7 +102,7 @@ class DamageProblem:
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             self.residual, d, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options
         )
-        _forget_options(prefix, options)
+        forget_options(prefix, options)
         self._lower = self._upper = None
         if pf.has_at1:
             self._lower = self.d_n.x.petsc_vec.duplicate()

@@ -41,6 +41,7 @@ import ufl
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
 from chemomech.physics.transport.kinetics import ButlerVolmer
 from chemomech.physics.transport.ocv import EquilibriumCurve
+from chemomech.solve.newton import forget_options
 from chemomech.solve.release import destroy_problem
 
 CATHODE, SEPARATOR = 1, 2
@@ -242,13 +243,11 @@ class ElectrodeTransport:
     def _problem(self):
         if self.mode not in self._problems:
             bcs = [self._voltage_bc] if self.mode == "potentiostatic" else []
+            prefix, options = f"{self.prefix}{self.mode}_", solver_options(self.current_scale, self._roundoff())
             self._problems[self.mode] = dolfinx.fem.petsc.NonlinearProblem(
-                self._residuals[self.mode],
-                self.state,
-                bcs=bcs,
-                petsc_options_prefix=f"{self.prefix}{self.mode}_",
-                petsc_options=solver_options(self.current_scale, self._roundoff()),
+                self._residuals[self.mode], self.state, bcs=bcs, petsc_options_prefix=prefix, petsc_options=options
             )
+            forget_options(prefix, options)
         return self._problems[self.mode]
 
     def _roundoff(self) -> float:
