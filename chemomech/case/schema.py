@@ -870,7 +870,7 @@ class PhaseField(_Model):
     strength: Stress | None = None
     """Tensile strength σ_t instead of ℓ: ℓ = 3EG_c/(8σ_t²) (AT1) or 27EG_c/(256σ_t²) (AT2)."""
     split: Literal["volumetric_deviatoric", "spectral"] = "volumetric_deviatoric"
-    """Energy split that keeps compression from cracking (spectral: 2D models only)."""
+    """Energy split that keeps compression from cracking."""
     residual_stiffness: float = Field(1e-6, ge=0, lt=1)
     """k_res in g(d) = (1 − d)² + k_res."""
 
@@ -1445,16 +1445,13 @@ class Case(_Model):
         return self
 
     def _phase_field_problems(self, name: str, spec: MaterialSpec) -> list[tuple[Loc, str]]:
-        """A phase field needs the displacement formulation, a 2D model for the spectral split and a G_c."""
+        """A phase field needs the displacement formulation and a G_c."""
         pf, where = spec.phase_field, ("materials", name, "phase_field")
         if pf is None:
             return []
         problems: list[tuple[Loc, str]] = []
         if self.mechanics.formulation == "mixed":
             problems.append((where, "phase-field fracture needs mechanics.formulation: displacement"))
-        if pf.split == "spectral" and self.geometry.dimension == "3d":
-            message = "the spectral split is implemented for 2D models; use volumetric_deviatoric"
-            problems.append(((*where, "split"), message))
         toughness_given = spec.fracture is not None and spec.fracture.fracture_toughness is not None
         library = spec.base or name
         if pf.fracture_energy is None and not (toughness_given or _library_has_toughness(library)):

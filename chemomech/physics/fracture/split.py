@@ -26,18 +26,34 @@ exactly::
     ψ± = λ/2 ⟨Σ e_i⟩±² + μ Σ [±e_i > 0] φ(e_i)
 
 with ⟨x⟩± the positive and negative parts. At small strain φ(e) → e² with
-e_i the eigenvalues of e: Miehe's split of the linear energy. The spectral
-split is implemented for the 2D models (plane strain, axisymmetry), whose
-3×3 tensors are block-diagonal (in-plane 2×2 block, out-of-plane value):
-the eigenvalues of the block are (a+b)/2 ± √(((a−b)/2)² + c² + δ²), with
-δ = 1e-12 keeping their derivative finite at equal eigenvalues (where it
-multiplies a vanishing difference).
+e_i the eigenvalues of e: Miehe's split of the linear energy. Only the
+eigenvalues enter (UFL differentiates the energy for the stresses), never
+the eigenvectors:
+
+* 2D models (plane strain, axisymmetry): the 3×3 tensors are block-diagonal
+  (in-plane 2×2 block, out-of-plane value), and the eigenvalues of the block
+  are (a+b)/2 ± √(((a−b)/2)² + c² + δ²).
+* 3D: the trigonometric form of Cardano's formula (Smith, Comm. ACM 4, 1961)::
+
+      q = tr A/3,  B = A − qI,  p = √(tr(B²)/6 + δ²),  r = det B/(2p³),
+      θ = arccos(clamp(r, −1 + η, 1 − η))/3,
+      λ₁ = q + 2p cos θ,  λ₃ = q + 2p cos(θ + 2π/3),  λ₂ = 3q − λ₁ − λ₃.
+
+δ = 1e-12 keeps the derivatives finite at three equal eigenvalues (where
+they multiply vanishing differences). At two equal eigenvalues r = ±1 is an
+extremum of r, so ∂r/∂A = 0 there and the clamp (η = 1e-12, which moves the
+pair apart by about 1e-6 p) changes no first derivative; it keeps arccos'
+finite. A pair that straddles the switch e_i = 0 meets it where φ and φ'
+vanish, so the split stays C¹.
 """
+
+import math
 
 import ufl
 
 SPLITS = ("volumetric_deviatoric", "spectral")
-EIGENVALUE_REGULARISATION = 1e-24  # δ² in the 2×2 eigenvalue formula
+EIGENVALUE_REGULARISATION = 1e-24  # δ² in the eigenvalue formulas
+ARCCOS_MARGIN = 1e-12  # η: r is clamped to [−1 + η, 1 − η]
 
 
 def _positive(x):
@@ -55,7 +71,25 @@ def planar_eigenvalues(A):
     return mean + radius, mean - radius, A[2, 2]
 
 
-def _finite_strain(law, H, split):
+def symmetric_eigenvalues(A):
+    """Eigenvalues λ₁ ≥ λ₂ ≥ λ₃ of a symmetric 3×3 tensor (the trigonometric Cardano formula above)."""
+    q = ufl.tr(A) / 3
+    B = A - q * ufl.Identity(3)
+    p = ufl.sqrt(ufl.tr(B * B) / 6 + EIGENVALUE_REGULARISATION)
+    r = ufl.det(B) / (2 * p**3)
+    clamped = ufl.max_value(ufl.min_value(r, 1 - ARCCOS_MARGIN), -1 + ARCCOS_MARGIN)
+    theta = ufl.acos(clamped) / 3
+    largest = q + 2 * p * ufl.cos(theta)
+    smallest = q + 2 * p * ufl.cos(theta + 2 * math.pi / 3)
+    return largest, 3 * q - largest - smallest, smallest
+
+
+def eigenvalues(A, kind: str):
+    """Eigenvalues of a symmetric 3×3 tensor of a ``kind`` model (block-diagonal in 2D)."""
+    return symmetric_eigenvalues(A) if kind == "3d" else planar_eigenvalues(A)
+
+
+def _finite_strain(law, H, split, kind):
     Fe, Je = law.elastic(H)
     mu, lmbda, w = law.mu, law.lmbda, law.volume_factor
     log_je = ufl.ln(Je)
@@ -65,7 +99,7 @@ def _finite_strain(law, H, split):
         deviatoric = mu / 2 * (ufl.tr(Fe.T * Fe) - 3 * cube)
         opening = ufl.gt(Je, 1)
         return w * (deviatoric + ufl.conditional(opening, volumetric, 0)), w * ufl.conditional(opening, 0, volumetric)
-    stretches = planar_eigenvalues(Fe.T * Fe)
+    stretches = eigenvalues(Fe.T * Fe, kind)
     shear = [(c - 1) / 2 - ufl.ln(c) / 2 for c in stretches]  # φ(e) with e = ½ ln c
     stretching = [ufl.gt(c, 1) for c in stretches]  # e_i > 0
     plus = lmbda / 2 * _positive(log_je) ** 2 + mu * sum(ufl.conditional(t, s, 0) for t, s in zip(stretching, shear))
@@ -73,7 +107,7 @@ def _finite_strain(law, H, split):
     return w * plus, w * minus
 
 
-def _small_strain(law, H, split):
+def _small_strain(law, H, split, kind):
     e = law.elastic_strain(H)
     mu, lmbda = law.mu, law.lmbda
     trace = ufl.tr(e)
@@ -82,7 +116,7 @@ def _small_strain(law, H, split):
         deviator = ufl.dev(e)
         deviatoric = mu * ufl.inner(deviator, deviator)
         return deviatoric + bulk / 2 * _positive(trace) ** 2, bulk / 2 * _negative(trace) ** 2
-    strains = planar_eigenvalues(e)
+    strains = eigenvalues(e, kind)
     plus = lmbda / 2 * _positive(trace) ** 2 + mu * sum(_positive(s) ** 2 for s in strains)
     minus = lmbda / 2 * _negative(trace) ** 2 + mu * sum(_negative(s) ** 2 for s in strains)
     return plus, minus
@@ -92,8 +126,6 @@ def energy_split(law, H, split: str, kind: str):
     """(W⁺, W⁻) of ``law`` (NeoHookeanGrowth or LinearElasticEigenstrain) at the displacement gradient H."""
     if split not in SPLITS:
         raise ValueError(f"unknown energy split {split!r}; expected one of {SPLITS}")
-    if split == "spectral" and kind == "3d":
-        raise ValueError("the spectral split is implemented for 2D models (plane_strain, axisymmetric), not 3d")
     if hasattr(law, "elastic_strain"):
-        return _small_strain(law, H, split)
-    return _finite_strain(law, H, split)
+        return _small_strain(law, H, split, kind)
+    return _finite_strain(law, H, split, kind)
