@@ -198,6 +198,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     state = StateRegistry()
     state.add("displacement", model.u)
     state.add("predictor_increment", stepper.increment)
+    state.add("predictor_earlier_increment", stepper.earlier_increment)
     if model.pressure is not None:
         state.add("pressure", model.pressure)
     if isinstance(support, StackFixture):

@@ -6,11 +6,22 @@ the midpoint (in time, lithiation and preload fraction) as an intermediate
 target; after ``max_cutbacks`` successive halvings the run fails cleanly
 with a SolverFailure, keeping every output written so far.
 
-Predictor: u ← u_n + (Δλ / Δλ_prev)(u_n − u_{n−1}), with λ the preload
-fraction in the preload stage and ξ while cycling.
+Predictor, with λ the preload fraction in the preload stage and ξ while
+cycling, h = λ_{n+1} − λ_n and the increments δ₁ = u_n − u_{n−1} over
+Δ₁ = λ_n − λ_{n−1} and δ₂ = u_{n−1} − u_{n−2} over Δ₂ (the first cycling step
+starts from the preload state, an equilibrium of the held fixture too):
+
+    linear     u ← u_n + (h/Δ₁) δ₁
+    quadratic  u ← u_n + (h/Δ₁) δ₁ + h (h + Δ₁)/(Δ₁ + Δ₂) (δ₁/Δ₁ − δ₂/Δ₂)
+
+(Newton's form of the polynomial through the last two or three converged
+states). Where both exist the one with the smaller residual norm is taken:
+on a smooth load path the quadratic one saves a Newton step (15 → 13 on the
+swelling inclusion of benchmarks/), and across a kink (contact, a cut-off)
+the linear one keeps Newton from starting further off.
 
 For a restart, ``snapshot`` gives the stepper's state besides the
-displacement and the predictor increment (Functions registered for the
+displacement and the predictor increments (Functions registered for the
 checkpoint): the converged target, the targets still pending (a target cut
 back into midpoints is finished first), the cut-backs and the warnings.
 ``warn(text)`` records what a reader of the results should know (cut-backs,
@@ -96,8 +107,17 @@ def _reason(stats: SolveStats) -> str:
     return "tolerance not reached" if stats.failed_field == "coupling" else "its solver did not converge"
 
 
-def _load_parameter(target: Target) -> float:
-    return target.load_fraction if target.stage == "preload" else target.xi
+def _change(state: Target, goal: Target) -> float:
+    """Δλ from ``state`` to ``goal`` in the goal's load parameter (preload fraction, else ξ)."""
+    if goal.stage == "preload":
+        return goal.load_fraction - state.load_fraction
+    return goal.xi - state.xi
+
+
+def _residual_norm_at(solver: NewtonSolver, u, values) -> float:
+    """‖R‖ with u set to ``values`` (u keeps them)."""
+    u[:] = values
+    return solver.residual_norm()
 
 
 class Stepper:
@@ -115,8 +135,10 @@ class Stepper:
         self.controller = StepController(adaptive, fields.xi) if adaptive is not None else None
         self._solvers = {}
         self._converged = self._unknown_arrays()  # u (and p, mixed) of the converged state
-        self.increment = dolfinx.fem.Function(model.space, name="predictor_increment")  # u_n − u_{n−1}
-        self._previous_change = None  # Δλ_prev of that increment; None: no predictor (new stage)
+        self.increment = dolfinx.fem.Function(model.space, name="predictor_increment")  # δ₁ = u_n − u_{n−1}
+        self.earlier_increment = dolfinx.fem.Function(model.space, name="predictor_earlier_increment")  # δ₂
+        self._previous_change = None  # Δ₁ of δ₁; None: no predictor (new stage)
+        self._earlier_change = None  # Δ₂ of δ₂; None: no quadratic predictor
         self._pending: list[tuple[Target, int]] = []  # (goal, cut-back depth), last is next
         self.cutbacks = 0
         self.warnings: list[str] = []  # what a reader of the results should know
@@ -139,7 +161,7 @@ class Stepper:
         if target.stage == "cycling" and self.state.stage != "cycling":
             self.support.begin_cycling()
             self._solvers.pop("preload", None)  # frees its matrix and AMG hierarchy
-            self._previous_change = None
+            self._previous_change = self._earlier_change = None
         self.fields.update(target.xi)
         if target.stage == "preload":
             self.support.apply_preload(target.load_fraction)
@@ -147,9 +169,21 @@ class Stepper:
     def _predict(self, target: Target) -> None:
         if self._previous_change is None:
             return
-        change = _load_parameter(target) - _load_parameter(self.state)
-        if change != 0.0:
-            self.model.u.x.array[:] += (change / self._previous_change) * self.increment.x.array
+        h = _change(self.state, target)
+        if h == 0.0:
+            return
+        u = self.model.u.x.array
+        linear = u + (h / self._previous_change) * self.increment.x.array
+        span = None if self._earlier_change is None else self._previous_change + self._earlier_change
+        if span is None or abs(span) <= 1e-12 * (abs(self._previous_change) + abs(self._earlier_change)):
+            u[:] = linear  # no third state, or it coincides with u_n (a reversal)
+            return
+        first, second = self.increment.x.array / self._previous_change, self.earlier_increment.x.array / self._earlier_change
+        quadratic = linear + h * (h + self._previous_change) / span * (first - second)
+        solver = self._solver(self.support.solver_stage(target.stage))
+        quadratic_norm = _residual_norm_at(solver, u, quadratic)
+        if _residual_norm_at(solver, u, linear) >= quadratic_norm:
+            u[:] = quadratic
 
     def advance(self, target: Target):
         """Reach ``target``; yield (state, SolveStats) for every converged step."""
@@ -167,9 +201,9 @@ class Stepper:
                     pending.append((step, depth))
                     goal = step
             self._apply(goal)
-            self._predict(goal)
             for state in self.states:
                 state.begin_step(goal.time - self.state.time)
+            self._predict(goal)  # after begin_step: choosing a predictor evaluates the residual
             for field in self.coupled:
                 field.begin_step(goal, goal.time - self.state.time)
             stats = self._solve(goal)
@@ -264,13 +298,16 @@ class Stepper:
 
     def _commit(self, goal: Target) -> None:
         u = self.model.u.x.array
-        same_stage = goal.stage == self.state.stage
-        change = _load_parameter(goal) - _load_parameter(self.state)
-        if same_stage and change != 0.0:
+        continues = goal.stage == self.state.stage or goal.stage == "cycling"  # the preload state holds
+        change = _change(self.state, goal)
+        if continues and change != 0.0:
+            if self._previous_change is not None:
+                self.earlier_increment.x.array[:] = self.increment.x.array
+            self._earlier_change = self._previous_change
             self.increment.x.array[:] = u - self._converged[0]
             self._previous_change = change
         else:
-            self._previous_change = None
+            self._previous_change = self._earlier_change = None
         self._converged = self._unknown_arrays()
         for state in (*self.states, *self.coupled):
             state.commit()
@@ -287,6 +324,7 @@ class Stepper:
             "state": asdict(self.state),
             "pending": [[asdict(goal), depth] for goal, depth in self._pending],
             "previous_change": self._previous_change,
+            "earlier_change": self._earlier_change,
             "cutbacks": self.cutbacks,
             "warnings": list(self.warnings),
             "plunger_lifted": self.support.lifted,
@@ -298,6 +336,7 @@ class Stepper:
         self.state = Target(**snapshot["state"])
         self._pending = [(Target(**goal), depth) for goal, depth in snapshot["pending"]]
         self._previous_change = snapshot["previous_change"]
+        self._earlier_change = snapshot.get("earlier_change")
         self.cutbacks = snapshot["cutbacks"]
         self.warnings[:] = snapshot["warnings"]  # the observer holds this list
         self._converged = self._unknown_arrays()
