@@ -114,6 +114,16 @@ def _change(state: Target, goal: Target) -> float:
     return goal.xi - state.xi
 
 
+def quadratic_extrapolation(u, increments, changes, h: float):
+    """u at λ_n + h on the parabola through the last three states (δ₁, δ₂ over Δ₁, Δ₂; see the module).
+
+    u_n + (h/Δ₁) δ₁ + h (h + Δ₁)/(Δ₁ + Δ₂) (δ₁/Δ₁ − δ₂/Δ₂): exact where u is quadratic in λ.
+    """
+    (first, second), (first_change, second_change) = increments, changes
+    slope, earlier_slope = first / first_change, second / second_change
+    return u + h * slope + h * (h + first_change) / (first_change + second_change) * (slope - earlier_slope)
+
+
 def _residual_norm_at(solver: NewtonSolver, u, values) -> float:
     """‖R‖ with u set to ``values`` (u keeps them)."""
     u[:] = values
@@ -178,8 +188,8 @@ class Stepper:
         if span is None or abs(span) <= 1e-12 * (abs(self._previous_change) + abs(self._earlier_change)):
             u[:] = linear  # no third state, or it coincides with u_n (a reversal)
             return
-        first, second = self.increment.x.array / self._previous_change, self.earlier_increment.x.array / self._earlier_change
-        quadratic = linear + h * (h + self._previous_change) / span * (first - second)
+        increments = (self.increment.x.array, self.earlier_increment.x.array)
+        quadratic = quadratic_extrapolation(u, increments, (self._previous_change, self._earlier_change), h)
         solver = self._solver(self.support.solver_stage(target.stage))
         quadratic_norm = _residual_norm_at(solver, u, quadratic)
         if _residual_norm_at(solver, u, linear) >= quadratic_norm:
