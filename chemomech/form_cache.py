@@ -58,10 +58,10 @@ def repair(directory: Path | None = None, *, now: float | None = None) -> list[P
         claim, marker = directory / name, directory / f"{name}.cached"
         compiled = libraries.get(name[:-2], [])
         try:
-            if f"{name}.cached" in names or marker.exists():
+            if f"{name}.cached" in names:
                 broken = not compiled or not all(map(_loadable, compiled))
-            else:
-                broken = now - claim.stat().st_mtime > STALE_AFTER
+            else:  # a claim; dead if old, unless its compile finished since the listing
+                broken = now - claim.stat().st_mtime > STALE_AFTER and not marker.exists()
         except FileNotFoundError:  # removed meanwhile by another process
             continue
         if broken:

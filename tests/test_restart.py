@@ -239,12 +239,12 @@ def test_interrupted_run_restarts_to_the_same_results(mpi_tmp_path, reference, m
 
     summary = run_case(load_case_text(CASE), outdir, restart=True)
     assert summary["status"] == "completed" and summary["restarted_after_step"] == checkpoint
-    assert_same_series(read_series(outdir / "series.csv"), reference[1], rtol=1e-10)
+    assert_same_series(read_series(outdir / "series.csv"), reference[1])  # to solver tolerance: GAMG is rebuilt
     full = json.loads((reference[0] / "summary.json").read_text())
     assert summary["steps"] == full["steps"] == LAST_STEP + 1
     assert summary["newton_iterations"] == full["newton_iterations"]
     extremes = full["crack_risk"]["extremes"]  # folded over the steps before and after the restart
-    assert extremes and summary["crack_risk"]["extremes"] == pytest.approx(extremes, rel=1e-10, abs=1e-12)
+    assert extremes and summary["crack_risk"]["extremes"] == pytest.approx(extremes, rel=1e-8, abs=1e-12)
     if WORLD.rank == 0:
         assert assert_fields_readable(outdir) == LAST_STEP
     log = (outdir / "run.log").read_text()
