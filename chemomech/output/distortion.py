@@ -21,6 +21,7 @@ extremes over the run go to summary.json.
 import numpy as np
 
 from chemomech.dolfinx_compat import MPI, dolfinx
+from chemomech.output.principal import determinant, principal_values
 from chemomech.physics.kinematics import deformation_gradient
 
 J_MIN = 0.2
@@ -30,10 +31,10 @@ K_MAX = 3.0
 
 def measures(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(J, κ) of an array of deformation gradients of shape (n, 3, 3)."""
-    stretches = np.linalg.svd(f, compute_uv=False)  # λ_i, descending
+    squares = np.maximum(principal_values(f.transpose(0, 2, 1) @ f), 0.0)  # λ_i², ascending
     with np.errstate(divide="ignore"):
-        ratio = stretches[:, 0] / stretches[:, -1]
-    return np.linalg.det(f), ratio
+        ratio = np.sqrt(squares[:, -1] / squares[:, 0])
+    return determinant(f), ratio
 
 
 class DistortionMonitor:

@@ -21,6 +21,7 @@ import numpy as np
 import ufl
 
 from chemomech.dolfinx_compat import MPI, dolfinx
+from chemomech.output.principal import principal_values, von_mises
 
 
 class StressFields:
@@ -60,12 +61,11 @@ class StressFields:
         self.point_stress = values = self._expression.eval(self.model.domain.mesh, self._cells)
         sigma = np.einsum("q,cqij->cij", self._weights, values)
         self.cell_stress = 0.5 * (sigma + sigma.transpose(0, 2, 1))
-        principal = np.linalg.eigvalsh(self.cell_stress)
-        s3, s2, s1 = principal[:, 0], principal[:, 1], principal[:, 2]
-        self.sigma1.x.array[self._dofs] = s1
-        self.sigma3.x.array[self._dofs] = s3
-        self.von_mises.x.array[self._dofs] = np.sqrt(0.5 * ((s1 - s2) ** 2 + (s2 - s3) ** 2 + (s3 - s1) ** 2))
-        self.hydrostatic.x.array[self._dofs] = (s1 + s2 + s3) / 3
+        principal = principal_values(self.cell_stress)
+        self.sigma1.x.array[self._dofs] = principal[:, 2]
+        self.sigma3.x.array[self._dofs] = principal[:, 0]
+        self.von_mises.x.array[self._dofs] = von_mises(self.cell_stress)
+        self.hydrostatic.x.array[self._dofs] = np.trace(self.cell_stress, axis1=1, axis2=2) / 3
 
     def _reduced(self, values, op, empty):
         local = op(values) if values.size else empty

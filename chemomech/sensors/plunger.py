@@ -37,9 +37,9 @@ class LoadCell:
         local = dolfinx.fem.assemble_scalar(self._form)
         return -self.model.domain.mesh.comm.allreduce(local) / self.model_area
 
-    def force(self) -> float:
-        """Compressive force on the whole pellet, N."""
-        return self.pressure() * self.model.domain.loaded_area
+    def force(self, pressure: float | None = None) -> float:
+        """Compressive force on the whole pellet, N (from ``pressure`` [Pa] where it was just read)."""
+        return (self.pressure() if pressure is None else pressure) * self.model.domain.loaded_area
 
 
 class Dilatometer:

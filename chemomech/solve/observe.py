@@ -101,12 +101,12 @@ class StepObserver:
         }
         if self.sensors is not None:
             load_cell, dilatometer = self.sensors
-            displacement = dilatometer.displacement()
+            displacement, pressure = dilatometer.displacement(), load_cell.pressure()
             if state.stage == "preload":
                 self._preload_displacement = displacement
             row |= {
-                "stack_pressure [MPa]": load_cell.pressure() * MPA,
-                "force [N]": load_cell.force(),
+                "stack_pressure [MPa]": pressure * MPA,
+                "force [N]": load_cell.force(pressure),
                 "plunger_displacement [um]": displacement * MICROMETRE,
                 "thickness_change [um]": (displacement - self._preload_displacement) * MICROMETRE,
                 "apparent_axial_strain [-]": displacement / self._height,

@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from chemomech.dolfinx_compat import MPI
 
@@ -128,6 +127,8 @@ def _fill(function, keys: np.ndarray, values: np.ndarray) -> str | tuple[int, in
     if keys.shape[1] != local.shape[1] or values.shape[1] != bs:
         return f"stored for another kind of space ({keys.shape[1]} coordinates and {values.shape[1]} values per node)"
     tolerance = MATCH_TOLERANCE * max(float(np.ptp(keys, axis=0).max(initial=0.0)), 1.0e-300)
+    from scipy.spatial import cKDTree  # only a restart needs it (1.5 s to import)
+
     distance, index = cKDTree(keys).query(local, k=min(2, len(keys)), distance_upper_bound=tolerance)
     distance, index = distance.reshape(len(local), -1), index.reshape(len(local), -1)
     missing = ~np.isfinite(distance[:, 0])

@@ -1,0 +1,58 @@
+"""Principal values of many symmetric 3×3 tensors at once, in closed form.
+
+NumPy's ``eigvalsh`` calls LAPACK once per tensor; the output fields and
+the risk measures need the principal stresses of every cell (and
+quadrature point) at every step. The trigonometric form of Cardano's
+formula (Smith, Comm. ACM 4, 1961) takes a few array operations for all
+of them::
+
+    q = tr A/3,  B = A − qI,  p = √(tr(B²)/6),  r = det B/(2p³) ∈ [−1, 1],
+    θ = arccos(r)/3,
+    λ₁ = q + 2p cos θ ≥ λ₂ = 3q − λ₁ − λ₃ ≥ λ₃ = q + 2p cos(θ + 2π/3).
+
+The von Mises stress of A is 3p (= √(3 J₂), J₂ = tr(B²)/2 = 3p²).
+
+Accuracy: q, p and an eigenvalue apart from the others to rounding; two
+nearly equal eigenvalues to about √ε p ≈ 1e-8 p, because r near ±1
+holds only the square of their difference. p = 0 (A = qI) gives λ = q.
+"""
+
+import numpy as np
+
+
+def _deviator(tensors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(q, B = A − qI) of (..., 3, 3) tensors."""
+    a = np.asarray(tensors, dtype=float)
+    q = (a[..., 0, 0] + a[..., 1, 1] + a[..., 2, 2]) / 3
+    return q, a - q[..., None, None] * np.eye(3)
+
+
+def _squared_norm(b: np.ndarray) -> np.ndarray:
+    """tr(B²) = B:B of symmetric B."""
+    return np.sum(b * b, axis=(-2, -1))
+
+
+def determinant(tensors: np.ndarray) -> np.ndarray:
+    """det of (..., 3, 3) ``tensors`` by cofactors (numpy.linalg.det factorises each one)."""
+    a = np.asarray(tensors, dtype=float)
+    return (
+        a[..., 0, 0] * (a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1])
+        - a[..., 0, 1] * (a[..., 1, 0] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 0])
+        + a[..., 0, 2] * (a[..., 1, 0] * a[..., 2, 1] - a[..., 1, 1] * a[..., 2, 0])
+    )
+
+
+def principal_values(tensors: np.ndarray) -> np.ndarray:
+    """Eigenvalues in ascending order (as numpy.linalg.eigvalsh) of symmetric (..., 3, 3) ``tensors``."""
+    q, b = _deviator(tensors)
+    p = np.sqrt(_squared_norm(b) / 6)
+    r = determinant(b / np.where(p > 0, p, 1.0)[..., None, None]) / 2
+    theta = np.arccos(np.clip(r, -1.0, 1.0)) / 3
+    largest = q + 2 * p * np.cos(theta)
+    smallest = q + 2 * p * np.cos(theta + 2 * np.pi / 3)
+    return np.stack([smallest, 3 * q - largest - smallest, largest], axis=-1)
+
+
+def von_mises(tensors: np.ndarray) -> np.ndarray:
+    """√(3 J₂) of symmetric (..., 3, 3) ``tensors``: 3p in the notation above."""
+    return np.sqrt(1.5 * _squared_norm(_deviator(tensors)[1]))
