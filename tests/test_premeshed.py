@@ -114,9 +114,11 @@ def run_pair(tmp_path_factory):
             text = {"stack": STACK, "rve": RVE}[name]
             root = shared_dir(tmp_path_factory, name)
             case = load_case_text(text)
-            run_case(case, root / "meshed")
-            mesh_case(case, root / "mesh", WORLD)
-            run_case(load_case_text(text), root / "premeshed", mesh_dir=root / "mesh")
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr("chemomech.form_cache.repair", lambda: [])  # scanning a large shared cache takes seconds
+                run_case(case, root / "meshed")
+                mesh_case(case, root / "mesh", WORLD)
+                run_case(load_case_text(text), root / "premeshed", mesh_dir=root / "mesh")
             made[name] = text, root / "meshed", root / "mesh", root / "premeshed"
         return made[name]
 
@@ -199,7 +201,7 @@ def _cli_run(tmp_path: Path, text: str, mesh_dir: Path, outdir: Path, *overrides
 
 
 def test_stale_missing_or_incomplete_mesh_directory_is_refused(tmp_path, mpi_tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("chemomech.form_cache.repair", lambda: [])  # a large shared cache takes seconds to scan
+    monkeypatch.setattr("chemomech.form_cache.repair", lambda: [])  # scanning a large shared cache takes seconds
     mesh_dir = mpi_tmp_path / "mesh"
     mesh_case(load_case_text(STACK), mesh_dir, WORLD)
     outdir = mpi_tmp_path / "out"
