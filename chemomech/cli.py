@@ -156,11 +156,17 @@ def _homogenize(args: argparse.Namespace) -> int:
         return 2
     outdir = args.output or Path("results") / f"{case.name}_homogenized"
     try:
-        homogenize_case(case, outdir, args.xi, announce=(lambda _: None) if args.quiet else print)
+        homogenize_case(
+            case, outdir, args.xi, announce=(lambda _: None) if args.quiet else print, mesh_dir=args.mesh
+        )
     except SolverFailure as err:  # raised collectively
         if rank == 0:
             print(f"{args.case}: solver failure: {err}", file=sys.stderr)
         return 1
+    except PremeshedError as err:
+        if rank == 0:
+            print(f"{args.case}: --mesh {err}", file=sys.stderr)
+        return 2
     except GeometryError as err:
         if rank == 0:
             print(f"{args.case}: geometry: {err}", file=sys.stderr)
@@ -330,6 +336,9 @@ def _parser() -> argparse.ArgumentParser:
     homogenize.add_argument(
         "--xi", type=_xi_list, default=(0.0, 0.25, 0.5, 0.75, 1.0), metavar="XI1,XI2,...",
         help="lithiation values (default 0,0.25,0.5,0.75,1)",
+    )
+    homogenize.add_argument(
+        "--mesh", type=Path, metavar="DIR", help="read the RVE written by chemomech mesh to DIR instead of meshing"
     )
     homogenize.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     homogenize.set_defaults(command=_homogenize)

@@ -296,3 +296,28 @@ def test_run_on_two_ranks_from_a_domain_meshed_on_one(tmp_path, run_pair):
     assert_same_series(read_series(meshed / "series.csv"), read_series(outdir / "series.csv"))
     assert json.loads((outdir / "summary.json").read_text())["ranks"] == 2
     shutil.rmtree(outdir)
+
+
+def test_homogenize_on_a_premeshed_rve(mpi_tmp_path, run_pair):
+    """chemomech homogenize --mesh DIR: the apparent response of the meshed RVE, and the same metrics."""
+    from chemomech.upscale.command import homogenize_case
+
+    _, _, mesh_dir, _ = run_pair("rve")
+    case = load_case_text(RVE)
+    rows = [
+        homogenize_case(case, mpi_tmp_path / name, (0.5,), announce=lambda _: None, mesh_dir=directory)
+        for name, directory in (("meshed", None), ("premeshed", mesh_dir))
+    ]
+    assert len(rows[0]) == len(rows[1]) == 2  # uniform displacement, uniform traction
+    for meshed, premeshed in zip(*rows, strict=True):
+        assert meshed.keys() == premeshed.keys()
+        for column, value in meshed.items():
+            if isinstance(value, str):  # the boundary conditions
+                assert premeshed[column] == value
+                continue
+            scale = abs(meshed["bulk_modulus [Pa]"]) if column.endswith("[Pa]") else 1.0
+            assert premeshed[column] == pytest.approx(value, rel=1e-8, abs=1e-12 * scale), column
+    record = json.loads((mpi_tmp_path / "premeshed" / "homogenized.json").read_text())
+    assert record["premeshed"]["directory"] == str(mesh_dir.resolve())
+    metrics = [json.loads((mpi_tmp_path / name / "microstructure.json").read_text()) for name in ("meshed", "premeshed")]
+    assert metrics[0] == metrics[1]

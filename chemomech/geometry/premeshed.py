@@ -58,6 +58,13 @@ def geometry_fingerprint(geometry) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+def case_domain(case, comm: MPI.Comm, mesh_dir: Path | None = None) -> Domain:
+    """The domain of ``case``: read from ``mesh_dir`` if given, else meshed (saved if ``save_mesh``)."""
+    if mesh_dir is None:
+        return build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))
+    return read_domain(mesh_dir, geometry_fingerprint(case.geometry), comm)
+
+
 def mesh_case(case, directory: Path, comm: MPI.Comm) -> dict:
     """Build the domain of ``case`` as a run does and write it to ``directory``; return the record."""
     domain = build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))

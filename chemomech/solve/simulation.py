@@ -14,9 +14,7 @@ from pathlib import Path
 
 from chemomech.case.protocol import initial_lithiation
 from chemomech.dolfinx_compat import MPI
-from chemomech.geometry import build_domain
-from chemomech.geometry.domain import saved_mesh_file
-from chemomech.geometry.premeshed import geometry_fingerprint, read_domain
+from chemomech.geometry.premeshed import case_domain
 from chemomech.materials import resolve_materials
 from chemomech.materials.fracture import interface_strengths, region_fracture
 from chemomech.output.inelastic import HistoryOutputs
@@ -162,10 +160,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD, mesh_dir: Path | None = None) ->
     xi0 = initial_lithiation(case.lithiation)
     fracture_laws = phase_field_laws(case, materials, xi0)
     schedule = build_schedule(case.lithiation, preload_steps=_preload_steps(case), **_step_limits(case))
-    if mesh_dir is None:
-        domain = build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))
-    else:
-        domain = read_domain(mesh_dir, geometry_fingerprint(case.geometry), comm)
+    domain = case_domain(case, comm, mesh_dir)
     balance = _electrode_balance(case, materials, xi0)
     fields = MaterialFields(domain, materials, xi0, balance)
     degree = case.solver.element_degree
