@@ -400,6 +400,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     slurm.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
     slurm.add_argument("--script", type=Path, metavar="PATH", help="default: OUTDIR/job.slurm")
+    slurm.add_argument(
+        "--mesh", type=Path, metavar="DIR", help="run on the domain written by chemomech mesh to DIR (no meshing)"
+    )
     slurm.add_argument("--time", default="01:00:00", metavar="HH:MM:SS", help="time limit (default 01:00:00)")
     slurm.add_argument("--partition", help="SLURM partition")
     slurm.add_argument("--account", help="SLURM account")
