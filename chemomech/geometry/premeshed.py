@@ -72,7 +72,10 @@ def mesh_case(case, directory: Path, comm: MPI.Comm) -> dict:
 
 
 def write_domain(domain, directory: Path, fingerprint: str, comm: MPI.Comm) -> dict:
-    """Write ``domain`` to ``directory`` (collective); return the record of domain.json."""
+    """Write ``domain`` to ``directory`` (collective); return the record of domain.json.
+
+    Renames the domain's tags ``cell_tags`` and ``facet_tags`` (their names in the file).
+    """
     directory = Path(directory)
     if comm.rank == 0:
         directory.mkdir(parents=True, exist_ok=True)
