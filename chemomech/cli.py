@@ -129,6 +129,10 @@ def _mesh(args: argparse.Namespace) -> int:
 
     try:
         record = mesh_case(case, args.output, comm)
+    except PremeshedError as err:  # raised collectively
+        if rank == 0:
+            print(f"{args.case}: -o {err}", file=sys.stderr)
+        return 2
     except GeometryError as err:  # raised collectively
         if rank == 0:
             print(f"{args.case}: geometry: {err}", file=sys.stderr)

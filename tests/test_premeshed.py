@@ -238,6 +238,9 @@ def test_mesh_command_writes_the_domain(tmp_path, mpi_tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(STACK.replace("diameter: 1 mm", "diameter: -1 mm"))
     assert main(["mesh", str(bad), "-o", str(mpi_tmp_path / "bad")]) == 2
+    (tmp_path / "a_file").write_text("")
+    assert main(["mesh", str(case), "-o", str(tmp_path / "a_file")]) == 2
+    assert "cannot write the domain here" in capsys.readouterr().err or WORLD.rank > 0
 
 
 def test_fingerprint_ignores_materials_and_save_mesh_but_not_sizes():

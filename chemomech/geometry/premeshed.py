@@ -77,10 +77,16 @@ def write_domain(domain, directory: Path, fingerprint: str, comm: MPI.Comm) -> d
     Renames the domain's tags ``cell_tags`` and ``facet_tags`` (their names in the file).
     """
     directory = Path(directory)
+    error = None
     if comm.rank == 0:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / RECORD_FILE).unlink(missing_ok=True)  # an interrupted rewrite must not look complete
-    comm.barrier()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / RECORD_FILE).unlink(missing_ok=True)  # an interrupted rewrite must not look complete
+        except OSError as err:
+            error = str(err)
+    error = comm.bcast(error, root=0)
+    if error is not None:
+        raise PremeshedError(f"{directory}: cannot write the domain here: {error}")
     mesh = domain.mesh
     domain.cell_tags.name, domain.facet_tags.name = CELL_TAGS, FACET_TAGS
     with dolfinx.io.XDMFFile(comm, directory / MESH_FILE, "w") as xdmf:
