@@ -29,7 +29,13 @@ from chemomech.case import load_case_text
 from chemomech.cli import main
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.geometry import build_domain
-from chemomech.geometry.premeshed import geometry_fingerprint, mesh_case, read_domain, write_domain
+from chemomech.geometry.premeshed import (
+    geometry_fingerprint,
+    mesh_case,
+    read_domain,
+    version_warnings,
+    write_domain,
+)
 from chemomech.output.series import read_series
 from chemomech.solve.run import run_case
 
@@ -139,6 +145,15 @@ def test_premeshed_run_gives_the_series_of_a_meshing_run(runs):
     assert summary["mesh"]["premeshed"]["fingerprint"] == record["fingerprint"]
     assert "premeshed" not in json.loads((meshed / "summary.json").read_text())["mesh"]
     assert summary["mesh"]["cells"] == record["cells"]
+    assert not any("pre-meshed" in warning for warning in summary["warnings"])
+
+
+def test_a_domain_of_another_chemomech_version_is_used_with_a_warning(mpi_tmp_path, run_pair, monkeypatch):
+    _, _, mesh_dir, _ = run_pair("stack")
+    monkeypatch.setattr("chemomech.__version__", "0.0.1")
+    domain = read_domain(mesh_dir, geometry_fingerprint(load_case_text(STACK).geometry), WORLD)
+    [warning] = version_warnings(domain)
+    assert f"{mesh_dir.resolve()} was written by chemomech " in warning and "this is 0.0.1" in warning
 
 
 def test_premeshed_run_writes_the_microstructure_metrics(runs):

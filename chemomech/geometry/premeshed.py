@@ -65,6 +65,18 @@ def case_domain(case, comm: MPI.Comm, mesh_dir: Path | None = None) -> Domain:
     return read_domain(mesh_dir, geometry_fingerprint(case.geometry), comm)
 
 
+def version_warnings(domain) -> list[str]:
+    """A warning when ``domain`` was read from a directory written by another chemomech version
+    (its builders may mesh the same geometry differently now)."""
+    written = domain.source.get("chemomech_version")
+    if written is None or written == chemomech.__version__:
+        return []
+    return [
+        f"the pre-meshed domain in {domain.source['directory']} was written by chemomech {written}, "
+        f"this is {chemomech.__version__}; mesh again (chemomech mesh) for the mesh this version builds"
+    ]
+
+
 def mesh_case(case, directory: Path, comm: MPI.Comm) -> dict:
     """Build the domain of ``case`` as a run does and write it to ``directory``; return the record."""
     domain = build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chemomech.case.protocol import initial_lithiation
 from chemomech.dolfinx_compat import MPI
-from chemomech.geometry.premeshed import case_domain
+from chemomech.geometry.premeshed import case_domain, version_warnings
 from chemomech.materials import resolve_materials
 from chemomech.materials.fracture import interface_strengths, region_fracture
 from chemomech.output.inelastic import HistoryOutputs
@@ -191,6 +191,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD, mesh_dir: Path | None = None) ->
     segments = [xi0, *(target.xi for target in schedule)]
     if balance is not None:
         stepper.warnings += balance.check((min(segments), max(segments)), 0)
+    stepper.warnings += version_warnings(domain)
     stepper.warnings += locking_warnings(materials, segments, case.mechanics.formulation, degree)
     if fracture_report is not None:
         stepper.warnings += resolution_warnings(fracture_report)
