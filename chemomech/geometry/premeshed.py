@@ -62,7 +62,8 @@ def case_domain(case, comm: MPI.Comm, mesh_dir: Path | None = None) -> Domain:
     """The domain of ``case``: read from ``mesh_dir`` if given, else meshed (saved if ``save_mesh``)."""
     if mesh_dir is None:
         return build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))
-    return read_domain(mesh_dir, geometry_fingerprint(case.geometry), comm)
+    fingerprint = geometry_fingerprint(case.geometry) if comm.rank == 0 else None  # may hash a large image
+    return read_domain(mesh_dir, comm.bcast(fingerprint, root=0), comm)
 
 
 def version_warnings(domain) -> list[str]:
