@@ -1,4 +1,4 @@
-"""Command line: ``chemomech run|check|homogenize|plot|sweep|slurm|schema|materials``.
+"""Command line: ``chemomech run|mesh|check|homogenize|plot|sweep|slurm|schema|materials``.
 
 Exit codes: 0 success, 1 solver failure (or an unexpected error in serial),
 2 invalid case or usage. Under ``mpiexec`` every rank validates the case and
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chemomech.case import Case, CaseError, load_case
-from chemomech.errors import GeometryError, RestartError, SolverFailure
+from chemomech.errors import GeometryError, PremeshedError, RestartError, SolverFailure
 
 
 def _world():
@@ -88,12 +88,21 @@ def _run(args: argparse.Namespace) -> int:
         from chemomech.solve.run import run_case
 
         run_case(
-            case, outdir=outdir, case_path=Path(args.case), progress=not args.quiet, restart=args.restart is not None
+            case,
+            outdir=outdir,
+            case_path=Path(args.case),
+            progress=not args.quiet,
+            restart=args.restart is not None,
+            mesh_dir=args.mesh,
         )
     except SolverFailure as err:  # raised collectively
         if rank == 0:
             print(f"{args.case}: solver failure: {err}", file=sys.stderr)
         return 1
+    except PremeshedError as err:  # raised collectively, before anything is written
+        if rank == 0:
+            print(f"{args.case}: --mesh {err}", file=sys.stderr)
+        return 2
     except GeometryError as err:  # raised collectively, before anything is written
         if rank == 0:
             print(f"{args.case}: geometry: {err}", file=sys.stderr)
@@ -107,6 +116,32 @@ def _run(args: argparse.Namespace) -> int:
             raise
         _report_crash(err, rank, outdir)
         comm.Abort(1)  # the other ranks may be waiting in a collective call
+    return 0
+
+
+def _mesh(args: argparse.Namespace) -> int:
+    comm = _world()
+    rank = comm.rank if comm is not None else 0
+    case = _load(args, rank)
+    if case is None:
+        return 2
+    from chemomech.geometry.premeshed import MESH_FILE, RECORD_FILE, mesh_case
+
+    try:
+        record = mesh_case(case, args.output, comm)
+    except PremeshedError as err:  # raised collectively
+        if rank == 0:
+            print(f"{args.case}: -o {err}", file=sys.stderr)
+        return 2
+    except GeometryError as err:  # raised collectively
+        if rank == 0:
+            print(f"{args.case}: geometry: {err}", file=sys.stderr)
+        return 2
+    if rank == 0 and not args.quiet:
+        print(
+            f"wrote {args.output / MESH_FILE} and {RECORD_FILE}: {record['kind']}, {record['cells']} cells, "
+            f"{record['nodes']} nodes, geometry fingerprint {record['fingerprint'][:12]}..."
+        )
     return 0
 
 
@@ -125,11 +160,17 @@ def _homogenize(args: argparse.Namespace) -> int:
         return 2
     outdir = args.output or Path("results") / f"{case.name}_homogenized"
     try:
-        homogenize_case(case, outdir, args.xi, announce=(lambda _: None) if args.quiet else print)
+        homogenize_case(
+            case, outdir, args.xi, announce=(lambda _: None) if args.quiet else print, mesh_dir=args.mesh
+        )
     except SolverFailure as err:  # raised collectively
         if rank == 0:
             print(f"{args.case}: solver failure: {err}", file=sys.stderr)
         return 1
+    except PremeshedError as err:
+        if rank == 0:
+            print(f"{args.case}: --mesh {err}", file=sys.stderr)
+        return 2
     except GeometryError as err:
         if rank == 0:
             print(f"{args.case}: geometry: {err}", file=sys.stderr)
@@ -257,8 +298,27 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--restart", type=Path, metavar="OUTDIR", help="continue a stopped run from the last checkpoint in OUTDIR"
     )
+    run.add_argument(
+        "--mesh", type=Path, metavar="DIR", help="read the domain written by chemomech mesh to DIR instead of meshing"
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress lines (batch jobs)")
     run.set_defaults(command=_run)
+
+    mesh = commands.add_parser(
+        "mesh",
+        parents=[overrides],
+        help="mesh a case's geometry once, for runs that read it in parallel (run --mesh DIR)",
+        description=(
+            "Build the domain of CASE as chemomech run does (gmsh on rank 0) and write DIR/domain.xdmf and "
+            "domain.h5 (mesh, cell and facet tags) and DIR/domain.json (names, dimensions, microstructure "
+            "metrics, geometry fingerprint). chemomech run CASE --mesh DIR then reads it on all ranks; it refuses "
+            "a DIR meshed from another geometry."
+        ),
+    )
+    mesh.add_argument("case", type=Path, metavar="CASE")
+    mesh.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="directory to write")
+    mesh.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    mesh.set_defaults(command=_mesh)
 
     check = commands.add_parser("check", parents=[overrides], help="validate a case without running it")
     check.add_argument("case", type=Path, metavar="CASE")
@@ -280,6 +340,9 @@ def _parser() -> argparse.ArgumentParser:
     homogenize.add_argument(
         "--xi", type=_xi_list, default=(0.0, 0.25, 0.5, 0.75, 1.0), metavar="XI1,XI2,...",
         help="lithiation values (default 0,0.25,0.5,0.75,1)",
+    )
+    homogenize.add_argument(
+        "--mesh", type=Path, metavar="DIR", help="read the RVE written by chemomech mesh to DIR instead of meshing"
     )
     homogenize.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     homogenize.set_defaults(command=_homogenize)
@@ -341,6 +404,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     slurm.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="default: results/<case name>")
     slurm.add_argument("--script", type=Path, metavar="PATH", help="default: OUTDIR/job.slurm")
+    slurm.add_argument(
+        "--mesh", type=Path, metavar="DIR", help="run on the domain written by chemomech mesh to DIR (no meshing)"
+    )
     slurm.add_argument("--time", default="01:00:00", metavar="HH:MM:SS", help="time limit (default 01:00:00)")
     slurm.add_argument("--partition", help="SLURM partition")
     slurm.add_argument("--account", help="SLURM account")

@@ -9,7 +9,9 @@ before anything is written. ``SweepError`` (exit 2): a parameter sweep that
 cannot start (a malformed ``--param``, a variant case that does not validate);
 raised before any run. ``RestartError`` (exit 2): no checkpoint to restart
 from, or one of another case or mesh; raised on every rank before anything
-is written.
+is written. ``PremeshedError`` (exit 2, a ``GeometryError``): a pre-meshed
+domain directory that is missing, incomplete or meshed from another
+geometry; raised on every rank before anything is written.
 """
 
 from chemomech.case.errors import CaseError, Problem
@@ -23,6 +25,10 @@ class GeometryError(Exception):
     """The geometry cannot be built or meshed; raised on every MPI rank."""
 
 
+class PremeshedError(GeometryError):
+    """A pre-meshed domain directory cannot be used; the message names it and says why."""
+
+
 class SweepError(Exception):
     """A sweep that cannot start; the message says which parameter or run and why."""
 
@@ -31,4 +37,4 @@ class RestartError(Exception):
     """A run cannot restart from the given output directory; raised on every MPI rank."""
 
 
-__all__ = ["CaseError", "GeometryError", "Problem", "RestartError", "SolverFailure", "SweepError"]
+__all__ = ["CaseError", "GeometryError", "PremeshedError", "Problem", "RestartError", "SolverFailure", "SweepError"]

@@ -45,7 +45,7 @@ def fake_solver(monkeypatch, behaviour=None) -> list:
     """Install a stand-in chemomech.solve.run.run_case; return the list of its calls."""
     calls = []
 
-    def run_case(case, *, outdir, case_path, progress, restart=False):
+    def run_case(case, *, outdir, case_path, progress, restart=False, mesh_dir=None):
         calls.append((case, outdir, case_path))
         if behaviour is not None:
             behaviour()
@@ -181,7 +181,7 @@ STANDIN = textwrap.dedent(
 
     BEHAVIOUR = sys.argv.pop(1)
 
-    def run_case(case, *, outdir, case_path, progress, restart=False):
+    def run_case(case, *, outdir, case_path, progress, restart=False, mesh_dir=None):
         rank = MPI.COMM_WORLD.rank
         exec(BEHAVIOUR)
 

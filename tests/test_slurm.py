@@ -82,6 +82,14 @@ def test_hybrid_script(tmp_path):
     assert "mpiexec" not in text
 
 
+def test_premeshed_script_passes_and_binds_the_mesh_directory(tmp_path):
+    _, text = script_for(tmp_path, "--ranks-per-node", "2", "--mesh", str(tmp_path / "mesh"))
+    assert f"\nmesh=(--mesh {tmp_path / 'mesh'})\n" in text
+    assert 'run "$case" "${settings[@]}" "${mesh[@]}" "${where[@]}" --quiet' in text
+    _, text = script_for(tmp_path, "--ranks-per-node", "2", "--container", IMAGE, "--mesh", str(tmp_path / "mesh"))
+    assert 'apptainer exec --bind "$outdir" --bind "$(dirname "$case")" --bind "${mesh[1]}" /images/' in text
+
+
 def test_image_script(tmp_path):
     _, text = script_for(tmp_path, "--ranks-per-node", "6", "--container", IMAGE, "--mpi", "image")
     assert (

@@ -27,7 +27,9 @@ class Domain:
     components held at zero there (supports and symmetry planes; the
     fixture adds the top plunger). ``metrics`` is what the blueprint's
     ``analyse`` found on the meshing rank (the same on every rank; empty
-    without one). Lengths in metres. In parallel, cells are ghosted across
+    without one). ``source`` is empty for a domain meshed by this run and
+    names the directory and geometry fingerprint of one read from a
+    pre-meshed directory (chemomech.geometry.premeshed). Lengths in metres. In parallel, cells are ghosted across
     shared facets, so interior-facet integrals (``dS``) over interfaces work.
     """
 
@@ -42,6 +44,12 @@ class Domain:
     layer_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     rollers: dict[str, tuple[int, ...]] = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    source: dict = field(default_factory=dict)
+
+
+def saved_mesh_file(case) -> Path | None:
+    """Where a run saves the gmsh mesh of ``case`` (``geometry.save_mesh``), or None."""
+    return Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
 
 
 def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> Domain:

@@ -59,6 +59,7 @@ def slurm(args: argparse.Namespace) -> int:
         args.time,
         args.partition,
         args.account,
+        args.mesh,
     )
     print(f"{script}: {args.nodes} node(s) x {args.ranks_per_node} MPI rank(s), {HOW[mode]}")
     print(f"submit: sbatch {script}")

@@ -15,7 +15,9 @@ Every job gives the form compiler a cache of its own under OUTDIR (seen by
 every node and, bound, inside the container; removed when the job ends) and
 is requeued by SLURM after a node failure or preemption (``--requeue``): a
 start that finds a checkpoint in OUTDIR continues the run from it with
-``chemomech run CASE --restart OUTDIR`` instead of starting afresh.
+``chemomech run CASE --restart OUTDIR`` instead of starting afresh. With a
+pre-meshed domain (``--mesh DIR``, written by ``chemomech mesh``) every start
+reads it instead of meshing (DIR is bound into the container).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ set -euo pipefail
 case={case}
 outdir={outdir}
 settings=({settings})
-mkdir -p "$outdir"
+{mesh}mkdir -p "$outdir"
 
 {cache}
 # A requeued job continues from the last checkpoint in OUTDIR.
@@ -57,17 +59,19 @@ else
 fi
 
 {note}status=0
-{launch} run "$case" "${{settings[@]}}" "${{where[@]}}" --quiet || status=$?
+{launch} run "$case" "${{settings[@]}}" {mesh_args}"${{where[@]}}" --quiet || status=$?
 rm -rf "$XDG_CACHE_HOME"
 exit "$status"
 """
 
 
-def launcher(mode: str, ranks: int, image: str | None) -> str:
-    """The command line that starts ``chemomech`` on every rank (before ``run ...``)."""
+def launcher(mode: str, ranks: int, image: str | None, premeshed: bool = False) -> str:
+    """The command line that starts ``chemomech`` on every rank (before ``run ...``);
+    ``premeshed``: also bind the mesh directory ``${mesh[1]}`` into the container."""
     if mode == "host":
         return f"{SRUN} {shlex.quote(sys.executable)} -m chemomech"
-    apptainer = f'apptainer exec --bind "$outdir" --bind "$(dirname "$case")" {shlex.quote(image)}'
+    binds = '--bind "$outdir" --bind "$(dirname "$case")"' + (' --bind "${mesh[1]}"' if premeshed else "")
+    apptainer = f"apptainer exec {binds} {shlex.quote(image)}"
     if mode == "hybrid":
         return f"{SRUN} {apptainer} {IMAGE_BIN}/chemomech"
     return f"{apptainer} {IMAGE_BIN}/mpiexec -launcher fork -n {ranks} {IMAGE_BIN}/chemomech"
@@ -85,8 +89,10 @@ def write_run_script(
     time_limit: str = "01:00:00",
     partition: str | None = None,
     account: str | None = None,
+    mesh: Path | None = None,
 ) -> Path:
-    """Write the job script ``script`` that runs ``case`` into ``outdir``; return its path."""
+    """Write the job script ``script`` that runs ``case`` into ``outdir`` (on the domain
+    pre-meshed in ``mesh``, if given); return its path."""
     script, case, outdir = Path(script).resolve(), Path(case).resolve(), Path(outdir).resolve()
     ranks = nodes * ranks_per_node
     where = "this installation" if mode == "host" else f"the image {image}"
@@ -116,7 +122,9 @@ def write_run_script(
         cache=form_cache('"$outdir/.form-cache-${SLURM_JOB_ID:-0}"', "for this job, seen by every node"),
         checkpoint=CHECKPOINT,
         note=_HYBRID_NOTE if mode == "hybrid" else "",
-        launch=launcher(mode, ranks, image),
+        launch=launcher(mode, ranks, image, mesh is not None),
+        mesh="" if mesh is None else f"mesh=(--mesh {shlex.quote(str(Path(mesh).resolve()))})\n",
+        mesh_args="" if mesh is None else '"${mesh[@]}" ',
     )
     (outdir / "slurm").mkdir(parents=True, exist_ok=True)  # SLURM does not create the directory of --output
     script.parent.mkdir(parents=True, exist_ok=True)

@@ -46,8 +46,11 @@ def _prepare_outdir(outdir: Path, case_path: Path | None, case, metrics: dict, c
 
 
 def _mesh_summary(sim) -> dict:
+    """Size of the problem and, for a pre-meshed domain, where its mesh came from."""
     mesh, space = sim.domain.mesh, sim.model.space
+    source = {"premeshed": sim.domain.source} if sim.domain.source else {}
     return {
+        **source,
         "kind": sim.domain.kind,
         "cells": mesh.topology.index_map(mesh.topology.dim).size_global,
         "displacement_dofs": space.dofmap.index_map.size_global * space.dofmap.index_map_bs,
@@ -100,12 +103,15 @@ def run_case(
     comm=MPI.COMM_WORLD,
     progress: bool = False,
     restart: bool = False,
+    mesh_dir: Path | None = None,
 ) -> dict:
     """Run a case; return the summary (also written to ``summary.json``).
 
     With ``progress`` rank 0 shows the progress of the stepping (a bar on a
     terminal, a line per tenth of the schedule otherwise); with ``restart``
-    the run continues from the checkpoint in ``outdir``.
+    the run continues from the checkpoint in ``outdir``; with ``mesh_dir``
+    the domain is read from that pre-meshed directory (chemomech mesh)
+    instead of being meshed.
     """
     wall_start = time.perf_counter()
     outdir = Path(outdir)
@@ -115,7 +121,7 @@ def run_case(
             print(f"removed {len(removed)} dead or broken entries from the form cache {form_cache.cache_directory()}")
     comm.barrier()
     checkpoint = read_checkpoint(outdir, case, comm) if restart else None
-    sim = build_simulation(case, comm)
+    sim = build_simulation(case, comm, mesh_dir)
     if checkpoint is not None:
         restore(sim, checkpoint, outdir, comm)
     setup_time = time.perf_counter() - wall_start

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chemomech.case.protocol import initial_lithiation
 from chemomech.dolfinx_compat import MPI
-from chemomech.geometry import build_domain
+from chemomech.geometry.premeshed import case_domain, version_warnings
 from chemomech.materials import resolve_materials
 from chemomech.materials.fracture import interface_strengths, region_fracture
 from chemomech.output.inelastic import HistoryOutputs
@@ -154,14 +154,13 @@ def _coupled_fields(case, domain, materials, model, fields, xi0) -> tuple:
     return (particle_diffusion(case.lithiation.diffusion, domain, materials, model, fields, molar_volume, xi0),)
 
 
-def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
-    """Set up the problem of ``case`` on ``comm``."""
+def build_simulation(case, comm=MPI.COMM_WORLD, mesh_dir: Path | None = None) -> Simulation:
+    """Set up the problem of ``case`` on ``comm``, on the domain pre-meshed in ``mesh_dir`` if given."""
     materials = resolve_materials(case)
     xi0 = initial_lithiation(case.lithiation)
     fracture_laws = phase_field_laws(case, materials, xi0)
     schedule = build_schedule(case.lithiation, preload_steps=_preload_steps(case), **_step_limits(case))
-    mesh_file = Path("meshes") / f"{case.name}.msh" if case.geometry.save_mesh else None
-    domain = build_domain(case.geometry, comm, mesh_file=mesh_file)
+    domain = case_domain(case, comm, mesh_dir)
     balance = _electrode_balance(case, materials, xi0)
     fields = MaterialFields(domain, materials, xi0, balance)
     degree = case.solver.element_degree
@@ -192,6 +191,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD) -> Simulation:
     segments = [xi0, *(target.xi for target in schedule)]
     if balance is not None:
         stepper.warnings += balance.check((min(segments), max(segments)), 0)
+    stepper.warnings += version_warnings(domain)
     stepper.warnings += locking_warnings(materials, segments, case.mechanics.formulation, degree)
     if fracture_report is not None:
         stepper.warnings += resolution_warnings(fracture_report)

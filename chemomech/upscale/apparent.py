@@ -25,6 +25,7 @@ from below (Huet 1990); both approach it as the RVE grows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import ufl
@@ -32,7 +33,8 @@ import ufl
 from chemomech.case.protocol import initial_lithiation
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.errors import SolverFailure
-from chemomech.geometry import box, build_domain
+from chemomech.geometry import box
+from chemomech.geometry.premeshed import case_domain
 from chemomech.materials import resolve_materials
 from chemomech.physics.material_fields import MaterialFields
 from chemomech.physics.mechanics import MechanicsModel
@@ -56,9 +58,9 @@ class ApparentState:
 class RVELoading:
     """The linear RVE problems of a box-shaped case, set up once and solved per ξ and load."""
 
-    def __init__(self, case, comm=MPI.COMM_WORLD):
+    def __init__(self, case, comm=MPI.COMM_WORLD, mesh_dir: Path | None = None):
         self.materials = resolve_materials(case)
-        self.domain = build_domain(case.geometry, comm)
+        self.domain = case_domain(case, comm, mesh_dir)
         self.fields = MaterialFields(self.domain, self.materials, initial_lithiation(case.lithiation))
         self.model = MechanicsModel(
             self.domain,

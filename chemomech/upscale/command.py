@@ -26,10 +26,15 @@ BOX_GEOMETRIES = ("rve", "voxel", "mesh")
 DEFAULT_XI = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def homogenize_case(case, outdir: Path, xi_values=DEFAULT_XI, *, comm=MPI.COMM_WORLD, announce=print) -> list[dict]:
-    """Solve the RVE load cases at every ξ, write the outputs; return the table rows (on every rank)."""
+def homogenize_case(
+    case, outdir: Path, xi_values=DEFAULT_XI, *, comm=MPI.COMM_WORLD, announce=print, mesh_dir: Path | None = None
+) -> list[dict]:
+    """Solve the RVE load cases at every ξ, write the outputs; return the table rows (on every rank).
+
+    With ``mesh_dir`` the RVE is read from that pre-meshed directory (chemomech mesh).
+    """
     start = time.perf_counter()
-    loading = RVELoading(case, comm)
+    loading = RVELoading(case, comm, mesh_dir)
     fractions = loading.phase_fractions()
     active = sum(share * loading.materials[name].active_fraction for name, share in fractions.items() if name != "void")
     scale = loading.fields.max_youngs_modulus
@@ -61,6 +66,7 @@ def homogenize_case(case, outdir: Path, xi_values=DEFAULT_XI, *, comm=MPI.COMM_W
             "versions": package_versions(),
             "voigt_order": "xx, yy, zz, yz, xz, xy (3D); xx, zz, xz (plane strain); engineering shear strains",
             "box [m]": loading.lengths.tolist(),
+            **({"premeshed": loading.domain.source} if loading.domain.source else {}),
             "volume_fractions [-]": fractions,
             "active_fraction [-]": active,
             "states": states,

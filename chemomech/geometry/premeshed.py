@@ -1,0 +1,193 @@
+"""Meshing once for many runs: a :class:`Domain` written to and read from a directory.
+
+``chemomech mesh CASE -o DIR`` builds the domain exactly as a run would
+(``build_domain``: gmsh on rank 0, then distribution) and writes
+
+* ``DIR/domain.xdmf`` and ``DIR/domain.h5``: the mesh (metres), its cell
+  tags (``cell_tags``) and facet tags (``facet_tags``), through
+  ``dolfinx.io.XDMFFile``, which writes and reads collectively with
+  parallel HDF5 on any number of ranks;
+* ``DIR/domain.json``: everything else a Domain carries (region and
+  boundary names and tags, kind, loaded area, height, layer bounds,
+  rollers, the microstructure metrics that ``analyse`` measured on the
+  gmsh model), the fingerprint of the case's geometry, the cell and node
+  counts and the chemomech version. It is written last, so a directory
+  whose writing was interrupted has none and is refused.
+
+``chemomech run CASE --mesh DIR`` reads the domain on every rank (no gmsh,
+no rank-0 step) after checking that DIR was meshed from the same geometry:
+the fingerprint is the SHA-256 of the geometry section's canonical JSON with
+what does not change the mesh left out (``save_mesh``, the material names
+of regions) and each data file (voxel image, mesh file) replaced by the
+SHA-256 of its content, so a moved case still matches and an edited image
+does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import chemomech
+from chemomech.dolfinx_compat import MPI, dolfinx
+from chemomech.errors import PremeshedError
+from chemomech.geometry.domain import Domain, build_domain, saved_mesh_file
+
+MESH_FILE = "domain.xdmf"
+RECORD_FILE = "domain.json"
+FORMAT = 1
+"""Version of the directory layout; a record of another format is refused."""
+CELL_TAGS, FACET_TAGS = "cell_tags", "facet_tags"
+DATA_FILE_FIELDS = {"voxel": "image", "mesh": "file"}
+"""Geometry field naming a data file, per geometry type: hashed by content."""
+
+
+def geometry_fingerprint(geometry) -> str:
+    """SHA-256 (hex) of what in the validated ``geometry`` section determines the mesh."""
+    data = geometry.model_dump(mode="json")
+    data.pop("save_mesh", None)
+    for loc in geometry.material_fields():  # material names do not change the mesh
+        parent = data
+        for key in loc[:-1]:
+            parent = parent[key]
+        parent.pop(loc[-1], None)
+    field = DATA_FILE_FIELDS.get(data.get("type"))
+    if field is not None:
+        data[field] = "sha256:" + hashlib.sha256(Path(getattr(geometry, field)).read_bytes()).hexdigest()
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def case_domain(case, comm: MPI.Comm, mesh_dir: Path | None = None) -> Domain:
+    """The domain of ``case``: read from ``mesh_dir`` if given, else meshed (saved if ``save_mesh``)."""
+    if mesh_dir is None:
+        return build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))
+    fingerprint = geometry_fingerprint(case.geometry) if comm.rank == 0 else None  # may hash a large image
+    return read_domain(mesh_dir, comm.bcast(fingerprint, root=0), comm)
+
+
+def version_warnings(domain) -> list[str]:
+    """A warning when ``domain`` was read from a directory written by another chemomech version
+    (its builders may mesh the same geometry differently now)."""
+    written = domain.source.get("chemomech_version")
+    if written is None or written == chemomech.__version__:
+        return []
+    return [
+        f"the pre-meshed domain in {domain.source['directory']} was written by chemomech {written}, "
+        f"this is {chemomech.__version__}; mesh again (chemomech mesh) for the mesh this version builds"
+    ]
+
+
+def mesh_case(case, directory: Path, comm: MPI.Comm) -> dict:
+    """Build the domain of ``case`` as a run does and write it to ``directory``; return the record."""
+    domain = build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))
+    return write_domain(domain, directory, geometry_fingerprint(case.geometry), comm)
+
+
+def write_domain(domain, directory: Path, fingerprint: str, comm: MPI.Comm) -> dict:
+    """Write ``domain`` to ``directory`` (collective); return the record of domain.json.
+
+    Renames the domain's tags ``cell_tags`` and ``facet_tags`` (their names in the file).
+    """
+    directory = Path(directory)
+    error = None
+    if comm.rank == 0:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            (directory / RECORD_FILE).unlink(missing_ok=True)  # an interrupted rewrite must not look complete
+        except OSError as err:
+            error = str(err)
+    error = comm.bcast(error, root=0)
+    if error is not None:
+        raise PremeshedError(f"{directory}: cannot write the domain here: {error}")
+    mesh = domain.mesh
+    domain.cell_tags.name, domain.facet_tags.name = CELL_TAGS, FACET_TAGS
+    with dolfinx.io.XDMFFile(comm, directory / MESH_FILE, "w") as xdmf:
+        xdmf.write_mesh(mesh)
+        xdmf.write_meshtags(domain.cell_tags, mesh.geometry)
+        xdmf.write_meshtags(domain.facet_tags, mesh.geometry)
+    record = {
+        "format": FORMAT,
+        "fingerprint": fingerprint,
+        "chemomech_version": chemomech.__version__,
+        "kind": domain.kind,
+        "regions": domain.regions,
+        "boundaries": domain.boundaries,
+        "loaded_area [m2]": domain.loaded_area,
+        "height [m]": domain.height,
+        "layer_bounds [m]": {name: list(bounds) for name, bounds in domain.layer_bounds.items()},
+        "rollers": {name: list(components) for name, components in domain.rollers.items()},
+        "cells": mesh.topology.index_map(mesh.topology.dim).size_global,
+        "nodes": mesh.geometry.index_map().size_global,
+        "metrics": domain.metrics,
+    }
+    if comm.rank == 0:
+        from chemomech.output.provenance import write_json_atomic
+
+        write_json_atomic(directory / RECORD_FILE, record)
+    comm.barrier()
+    return record
+
+
+def read_domain(directory: Path, fingerprint: str, comm: MPI.Comm):
+    """The Domain written to ``directory``, distributed over ``comm``.
+
+    Raises :class:`PremeshedError` on every rank, before any collective
+    read, when a file is missing or unreadable or the directory was meshed
+    from another geometry than the one whose fingerprint is ``fingerprint``.
+    """
+    directory = Path(directory)
+    record, error = (_check(directory, fingerprint) if comm.rank == 0 else (None, None))
+    record, error = comm.bcast((record, error), root=0)
+    if error is not None:
+        raise PremeshedError(f"{directory}: {error}")
+    with dolfinx.io.XDMFFile(comm, directory / MESH_FILE, "r") as xdmf:
+        mesh = xdmf.read_mesh(ghost_mode=dolfinx.mesh.GhostMode.shared_facet)
+        tdim = mesh.topology.dim
+        mesh.topology.create_connectivity(tdim - 1, tdim)
+        cell_tags = xdmf.read_meshtags(mesh, CELL_TAGS)
+        facet_tags = xdmf.read_meshtags(mesh, FACET_TAGS)
+    cells = mesh.topology.index_map(tdim).size_global
+    if cells != record["cells"]:  # the same on every rank
+        raise PremeshedError(f"{directory}: {MESH_FILE} has {cells} cells, {RECORD_FILE} says {record['cells']}")
+    return Domain(
+        mesh=mesh,
+        cell_tags=cell_tags,
+        facet_tags=facet_tags,
+        regions=record["regions"],
+        boundaries=record["boundaries"],
+        kind=record["kind"],
+        loaded_area=record["loaded_area [m2]"],
+        height=record["height [m]"],
+        layer_bounds={name: tuple(bounds) for name, bounds in record["layer_bounds [m]"].items()},
+        rollers={name: tuple(components) for name, components in record["rollers"].items()},
+        metrics=record["metrics"],
+        source={
+            "directory": str(directory.resolve()),
+            "fingerprint": fingerprint,
+            "chemomech_version": record["chemomech_version"],
+        },
+    )
+
+
+def _check(directory: Path, fingerprint: str) -> tuple[dict | None, str | None]:
+    """(the record of domain.json, None) or (None, what is wrong with ``directory``)."""
+    if not directory.is_dir():
+        return None, "no such directory (write it with: chemomech mesh CASE -o DIR)"
+    missing = [name for name in (RECORD_FILE, MESH_FILE, Path(MESH_FILE).with_suffix(".h5").name)
+               if not (directory / name).is_file()]
+    if missing:
+        return None, f"not a complete pre-meshed domain: {', '.join(missing)} missing (rewrite it with chemomech mesh)"
+    try:
+        record = json.loads((directory / RECORD_FILE).read_text())
+    except (OSError, ValueError) as err:
+        return None, f"{RECORD_FILE} is unreadable: {err}"
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        return None, f"{RECORD_FILE} is not a chemomech domain record of format {FORMAT}"
+    if record.get("fingerprint") != fingerprint:
+        return None, (
+            "stale mesh: it was meshed from another geometry than the case's "
+            f"(fingerprint {str(record.get('fingerprint'))[:12]}..., the case's {fingerprint[:12]}...); "
+            "mesh the case again with chemomech mesh"
+        )
+    return record, None
