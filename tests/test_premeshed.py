@@ -120,11 +120,9 @@ def run_pair(tmp_path_factory):
             text = {"stack": STACK, "rve": RVE}[name]
             root = shared_dir(tmp_path_factory, name)
             case = load_case_text(text)
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr("chemomech.form_cache.repair", lambda: [])  # scanning a large shared cache takes seconds
-                run_case(case, root / "meshed")
-                mesh_case(case, root / "mesh", WORLD)
-                run_case(load_case_text(text), root / "premeshed", mesh_dir=root / "mesh")
+            run_case(case, root / "meshed")
+            mesh_case(case, root / "mesh", WORLD)
+            run_case(load_case_text(text), root / "premeshed", mesh_dir=root / "mesh")
             made[name] = text, root / "meshed", root / "mesh", root / "premeshed"
         return made[name]
 
@@ -215,8 +213,7 @@ def _cli_run(tmp_path: Path, text: str, mesh_dir: Path, outdir: Path, *overrides
                  *(arg for item in overrides for arg in ("--set", item))])
 
 
-def test_stale_missing_or_incomplete_mesh_directory_is_refused(tmp_path, mpi_tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("chemomech.form_cache.repair", lambda: [])  # scanning a large shared cache takes seconds
+def test_stale_missing_or_incomplete_mesh_directory_is_refused(tmp_path, mpi_tmp_path, capsys):
     mesh_dir = mpi_tmp_path / "mesh"
     mesh_case(load_case_text(STACK), mesh_dir, WORLD)
     outdir = mpi_tmp_path / "out"
