@@ -81,8 +81,11 @@ def mpiexec() -> str:
     return found
 
 
-def run_one(case: Path, name, overrides: list[str], ranks: int, outdir: Path, timeout: float, args) -> dict:
-    """Run ``case`` once; return the raw figures (summary + instrumentation + the run folder)."""
+def run_one(
+    case: Path, name, overrides: list[str], ranks: int, outdir: Path, timeout: float, args, extra: tuple = ()
+) -> dict:
+    """Run ``case`` once (``extra``: more arguments of instrumented_run.py); return the raw figures
+    (summary + instrumentation + the run folder)."""
     if outdir.exists():
         shutil.rmtree(outdir)
     env = dict(os.environ)
@@ -91,6 +94,7 @@ def run_one(case: Path, name, overrides: list[str], ranks: int, outdir: Path, ti
     command = [mpiexec(), "-n", str(ranks), sys.executable, str(WRAPPER), str(case), "-o", str(outdir)]
     for item in overrides:
         command += ["--set", item]
+    command += list(extra)
     bg = wait_idle(args.wait_idle, args.idle_threshold) if args.wait_idle > 0 else busy_cores()
     ticks = _busy_ticks()
     start = time.perf_counter()

@@ -10,7 +10,12 @@ not counted for either tool), then on each rank count
 * (a) ``benchmarks/inclusion_reference.py``: the DOLFINx script a user would
   write (SNES Newton, CG + GAMG with the rigid-body near-nullspace);
 * (b) ``benchmarks/cases/inclusion.yaml`` through ``chemomech run``'s code
-  path (``instrumented_run.py``, which also reports PETSc events and memory).
+  path (``instrumented_run.py``, which also reports PETSc events and memory),
+  as tool ``chemomech`` reading the .msh (rank 0 reads it and names its
+  facets, as for any imported mesh) and as ``chemomech_premeshed`` reading
+  the domain that ``chemomech mesh`` wrote from it beforehand, in parallel
+  (the large-run workflow; like the gmsh step, ``chemomech mesh`` is not
+  counted: ``premesh_s``).
 
 Both read the same .msh file and solve to the same Newton tolerances. Columns
 (one row per size, rank count and tool):
@@ -53,7 +58,7 @@ REFERENCE = HERE / "inclusion_reference.py"
 WARMUP_H = 2.0e-6
 
 COLUMNS = [
-    "size", "ranks", "tool", "dofs", "mesh_write_s", "total_s", "setup_s", "solve_s", "newton", "s_per_newton",
+    "size", "ranks", "tool", "dofs", "mesh_write_s", "premesh_s", "total_s", "setup_s", "solve_s", "newton", "s_per_newton",
     "krylov_per_newton", "peak_mb", "kb_per_dof", "eff", "ratio", "sigma_h_MPa", "sigma_h_diff", "bg_cores", "status",
 ]
 TABLE = [
@@ -92,18 +97,28 @@ def run_reference(mesh: Path, ranks: int, out: Path, args) -> dict:
     }
 
 
-def run_chemomech(mesh: Path, ranks: int, outdir: Path, args) -> dict:
-    """The chemomech case on ``mesh``: its figures as a row."""
-    raw = run_one(CASE, "", [f"geometry.file={mesh}"], ranks, outdir, args.timeout, args)
+def premesh(mesh: Path, domain: Path) -> float:
+    """``chemomech mesh`` of the case on ``mesh`` into ``domain``; its wall time."""
+    command = [sys.executable, "-m", "chemomech", "mesh", str(CASE), "-o", str(domain), "--set", f"geometry.file={mesh}"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def run_chemomech(mesh: Path, ranks: int, outdir: Path, args, domain: Path | None = None) -> dict:
+    """The chemomech case on ``mesh`` (or on its pre-meshed ``domain``): its figures as a row."""
+    extra = ("--mesh", str(domain)) if domain is not None else ()
+    tool = "chemomech" if domain is None else "chemomech_premeshed"
+    raw = run_one(CASE, "", [f"geometry.file={mesh}"], ranks, outdir, args.timeout, args, extra)
     if "summary" not in raw:
-        return {"ranks": ranks, "tool": "chemomech", "status": raw["status"], "bg_cores": raw["bg_cores"]}
+        return {"ranks": ranks, "tool": tool, "status": raw["status"], "bg_cores": raw["bg_cores"]}
     summary, inst = raw["summary"], raw["inst"]
     newton = summary["newton_iterations"]
     dofs = summary["mesh"]["displacement_dofs"]
     peak_kb = sum(inst["rss_peak_kb"])
     series = read_csv(outdir / "series.csv", set())
     return {
-        "ranks": ranks, "tool": "chemomech", "dofs": dofs, "total_s": raw["process_wall_s"],
+        "ranks": ranks, "tool": tool, "dofs": dofs, "total_s": raw["process_wall_s"],
         "setup_s": summary.get("setup_time_s", inst.get("setup_time_s")), "solve_s": inst["solve_time_s"],
         "newton": newton, "s_per_newton": inst["solve_time_s"] / newton,
         "krylov_per_newton": summary["krylov_iterations"] / newton, "peak_mb": peak_kb / 1024,
@@ -120,7 +135,7 @@ def compare(rows: list[dict]) -> None:
         if ranks > 1 and serial is not None:
             r["eff"] = serial["total_s"] / (ranks * r["total_s"])
         reference = done.get((size, ranks, "reference"))
-        if tool == "chemomech" and reference is not None:
+        if tool.startswith("chemomech") and reference is not None:
             r["ratio"] = r["total_s"] / reference["total_s"]
             r["sigma_h_diff"] = abs(r["sigma_h_MPa"] / reference["sigma_h_MPa"] - 1)
 
@@ -133,7 +148,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
     done = [r for r in rows if r.get("status") == "completed"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for tool, style in (("reference", "s--"), ("chemomech", "o-")):
+    for tool, style in (("reference", "s--"), ("chemomech", "o-"), ("chemomech_premeshed", "^-")):
         for ranks in sorted({r["ranks"] for r in done}):
             series = sorted((r for r in done if r["tool"] == tool and r["ranks"] == ranks), key=lambda r: r["dofs"])
             if not series:
@@ -183,16 +198,22 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         mesh = write_mesh(folder / f"{size}.msh", SIZES[size])
         mesh_write = time.perf_counter() - start
-        print(f"{size}: h = {SIZES[size] * 1e6:g} um, mesh written in {mesh_write:.1f} s", flush=True)
+        domain = folder / f"{size}_domain"
+        premesh_time = premesh(mesh, domain)
+        print(f"{size}: h = {SIZES[size] * 1e6:g} um, mesh written in {mesh_write:.1f} s, "
+              f"pre-meshed by chemomech in {premesh_time:.1f} s", flush=True)
         for n in ranks:
-            for tool in ("reference", "chemomech"):
+            for tool in ("reference", "chemomech", "chemomech_premeshed"):
                 tries = []
                 for attempt in range(max(args.repeat, 1)):
+                    run = folder / "runs" / f"{size}_np{n}_{attempt}"
                     if tool == "reference":
-                        row = run_reference(mesh, n, folder / "runs" / f"{size}_np{n}_{attempt}_reference.json", args)
+                        row = run_reference(mesh, n, run.with_name(f"{run.name}_reference.json"), args)
+                    elif tool == "chemomech":
+                        row = run_chemomech(mesh, n, run, args)
                     else:
-                        row = run_chemomech(mesh, n, folder / "runs" / f"{size}_np{n}_{attempt}", args)
-                    tries.append(row | {"size": size, "mesh_write_s": mesh_write})
+                        row = run_chemomech(mesh, n, run.with_name(f"{run.name}_premeshed"), args, domain)
+                    tries.append(row | {"size": size, "mesh_write_s": mesh_write, "premesh_s": premesh_time})
                 done = [t for t in tries if t.get("status") == "completed"]
                 rows.append(min(done, key=lambda t: t["total_s"]) if done else tries[-1])
                 compare(rows)

@@ -1,6 +1,6 @@
 """Run one chemomech case with timing and memory instrumentation (benchmark helper).
 
-    mpiexec -n R python benchmarks/instrumented_run.py CASE -o OUTDIR [--set key=value ...]
+    mpiexec -n R python benchmarks/instrumented_run.py CASE -o OUTDIR [--set key=value ...] [--mesh DIR]
 
 Runs the case exactly as ``chemomech run`` does (``load_case`` + ``run_case``;
 ``summary.json`` is written as usual) and adds ``OUTDIR/instrumentation.json``
@@ -157,6 +157,7 @@ def main(argv=None) -> int:
     parser.add_argument("case", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--mesh", type=Path, help="a pre-meshed domain (chemomech mesh), as in chemomech run --mesh")
     args = parser.parse_args(argv)
 
     comm = MPI.COMM_WORLD
@@ -167,7 +168,7 @@ def main(argv=None) -> int:
 
     case = load_case(args.case, args.set)
     start = time.perf_counter()
-    summary = run_case(case, outdir=args.output, case_path=args.case)
+    summary = run_case(case, outdir=args.output, case_path=args.case, mesh_dir=args.mesh)
     wall = time.perf_counter() - start
 
     petsc = {}
