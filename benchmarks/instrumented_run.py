@@ -6,7 +6,7 @@ Runs the case exactly as ``chemomech run`` does (``load_case`` + ``run_case``;
 ``summary.json`` is written as usual) and adds ``OUTDIR/instrumentation.json``
 with what the run summary does not report:
 
-* ``mesh_time_s``: time in ``build_domain`` (gmsh on rank 0 + distribution);
+* ``mesh_time_s``: time in ``case_domain`` (gmsh on rank 0 + distribution, or the read of a pre-meshed domain);
 * ``setup_time_s``: time in ``build_simulation`` (mesh + model, everything
   before the first solve), measured here as a fallback for the summary's own;
 * ``solve_time_s`` and ``solves``: wall time inside ``NewtonSolver.solve``,
@@ -112,16 +112,12 @@ def _install_hooks() -> None:
             }
         )
 
-    try:  # current layout: run_case -> build_simulation -> build_domain
-        import chemomech.solve.run as run
-        import chemomech.solve.simulation as simulation
+    import chemomech.solve.run as run
+    import chemomech.solve.simulation as simulation
 
-        _wrap(simulation, "build_domain", mesh_done)
-        _wrap(run, "build_simulation", setup_done)
-    except ImportError:  # older layout: run_case builds the domain itself
-        import chemomech.solve.run as run
-
-        _wrap(run, "build_domain", mesh_done)
+    # run_case -> build_simulation -> case_domain (meshes, or reads a pre-meshed domain)
+    _wrap(simulation, "case_domain", mesh_done)
+    _wrap(run, "build_simulation", setup_done)
     _wrap(newton.NewtonSolver, "solve", solve_done)
     _install_mesh_phase_hooks()
 
