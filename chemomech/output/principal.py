@@ -28,8 +28,8 @@ def _deviator(tensors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _squared_norm(b: np.ndarray) -> np.ndarray:
-    """tr(B²) = B:B of symmetric B."""
-    return np.sum(b * b, axis=(-2, -1))
+    """tr(B²) = B:B of symmetric B (without a temporary of B's size)."""
+    return np.einsum("...ij,...ij->...", b, b)
 
 
 def determinant(tensors: np.ndarray) -> np.ndarray:
@@ -46,7 +46,8 @@ def principal_values(tensors: np.ndarray) -> np.ndarray:
     """Eigenvalues in ascending order (as numpy.linalg.eigvalsh) of symmetric (..., 3, 3) ``tensors``."""
     q, b = _deviator(tensors)
     p = np.sqrt(_squared_norm(b) / 6)
-    r = determinant(b / np.where(p > 0, p, 1.0)[..., None, None]) / 2
+    cube = p**3
+    r = determinant(b) / (2 * np.where(cube > 0, cube, 1.0))
     theta = np.arccos(np.clip(r, -1.0, 1.0)) / 3
     largest = q + 2 * p * np.cos(theta)
     smallest = q + 2 * p * np.cos(theta + 2 * np.pi / 3)
