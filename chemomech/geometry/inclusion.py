@@ -15,12 +15,11 @@ from functools import partial
 
 import gmsh
 
-from chemomech.geometry import gmsh_model, sizing
+from chemomech.geometry import sector
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
 
 REGIONS = ("inclusion", "matrix")
-BOUNDARIES_2D = ("symmetry_x", "symmetry_z", "outer", "interface")
-BOUNDARIES_3D = ("symmetry_x", "symmetry_y", "symmetry_z", "outer", "interface")
+SURFACES = ("outer", "interface")
 
 DEFAULT_SIZE_FRACTION = 1 / 8
 """Default element size as a fraction of the inclusion radius."""
@@ -43,7 +42,7 @@ def blueprint(geometry) -> Blueprint:
         kind=geometry.dimension,
         scale=b,
         regions=REGIONS,
-        boundaries=BOUNDARIES_3D if gdim == 3 else BOUNDARIES_2D,
+        boundaries=sector.boundaries(gdim, SURFACES),
         loaded_area=math.pi * b**2,
         height=b,
         layer_bounds={},
@@ -54,9 +53,7 @@ def blueprint(geometry) -> Blueprint:
 
 def _rollers(gdim: int, outer_boundary: str) -> dict[str, tuple[int, ...]]:
     """Symmetry planes hold their normal component; a ``fixed`` outer surface holds all."""
-    held = {"symmetry_x": (0,), "symmetry_z": (gdim - 1,)}
-    if gdim == 3:
-        held["symmetry_y"] = (1,)
+    held = sector.symmetry_rollers(gdim)
     if outer_boundary == "fixed":
         held["outer"] = tuple(range(gdim))
     return held
@@ -65,35 +62,18 @@ def _rollers(gdim: int, outer_boundary: str) -> dict[str, tuple[int, ...]]:
 def _draw(geometry, gdim: int, scale: float) -> None:
     """Build the model in units of the outer radius, with groups and size field."""
     radius = float(geometry.inclusion_radius) / scale
-    inner, outer = sector(gdim, radius), sector(gdim, 1.0)
+    inner, outer = sector.sector(gdim, radius), sector.sector(gdim, 1.0)
     _, pieces = gmsh.model.occ.fragment([outer], [inner])
     gmsh.model.occ.synchronize()
 
     inclusion = {tag for _, tag in pieces[1]}  # what came out of the inner sector
     region_of = {tag: "inclusion" if tag in inclusion else "matrix" for _, tag in pieces[0] + pieces[1]}
-    cells_of = {name: [tag for tag, owner in region_of.items() if owner == name] for name in REGIONS}
-    planes = {"symmetry_x": (0, 0.0), "symmetry_z": (gdim - 1, 0.0)}
-    if gdim == 3:
-        planes["symmetry_y"] = (1, 0.0)
-    facets = gmsh_model.classify_facets(gdim, region_of, planes, lambda *_: "interface", "outer")
-    gmsh_model.add_physical_groups(gdim, cells_of, REGIONS)
-    gmsh_model.add_physical_groups(gdim - 1, facets, BOUNDARIES_3D if gdim == 3 else BOUNDARIES_2D)
-
-    coarse = default_mesh_size(geometry) / scale
     fine = geometry.interface_mesh_size
-    if fine is None:
-        sizing.use(sizing.uniform(coarse))
-    else:
-        sizing.use(sizing.near(gdim - 1, facets["interface"], float(fine) / scale, coarse))
-
-
-def sector(gdim: int, radius: float) -> tuple[int, int]:
-    """Quarter disc (2D) or octant of a ball (3D) of ``radius`` in the positive sector."""
-    occ = gmsh.model.occ
-    if gdim == 3:
-        return 3, occ.addSphere(0, 0, 0, radius, angle1=0.0, angle2=math.pi / 2, angle3=math.pi / 2)
-    disc = occ.addDisk(0, 0, 0, radius, radius)
-    square = occ.addRectangle(0, 0, 0, radius, radius)
-    (quarter,), _ = occ.intersect([(2, disc)], [(2, square)])
-    return quarter
-
+    sector.tag_and_size(
+        gdim,
+        region_of,
+        REGIONS,
+        SURFACES,
+        default_mesh_size(geometry) / scale,
+        None if fine is None else ("interface", float(fine) / scale),
+    )
