@@ -1,9 +1,14 @@
 """Run a case given as YAML text through the real set-up and stepping code."""
 
+import gc
+
 import numpy as np
+import pytest
 
 from chemomech.case import load_case_text
 from chemomech.dolfinx_compat import MPI, dolfinx
+from chemomech.solve.observe import StepObserver
+from chemomech.solve.run import run_case
 from chemomech.solve.simulation import build_simulation
 
 
@@ -38,3 +43,24 @@ def cell_values(sim, expression) -> np.ndarray:
 def global_max_abs(sim, values: np.ndarray) -> float:
     local = float(np.max(np.abs(values))) if values.size else 0.0
     return sim.domain.mesh.comm.allreduce(local, op=MPI.MAX)
+
+
+class Interrupted(Exception):
+    """Stands in for a kill in the in-process restart tests."""
+
+
+def run_interrupted(text: str, outdir, stop: int, overrides=()) -> None:
+    """Run the YAML case into ``outdir`` and stop it, as a kill would, right after
+    series step ``stop`` is written; its checkpoints stay for a restart."""
+    record = StepObserver.record
+
+    def record_then_stop(observer, state, stats):
+        record(observer, state, stats)
+        if observer.steps - 1 == stop:
+            raise Interrupted
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(StepObserver, "record", record_then_stop)
+        with pytest.raises(Interrupted):
+            run_case(load_case_text(text, overrides=overrides), outdir)
+    gc.collect()  # the open fields file is closed now, on every rank together

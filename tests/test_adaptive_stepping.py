@@ -12,17 +12,14 @@
   series.
 """
 
-import gc
-
 import numpy as np
 import pytest
-from simulate import simulate
+from simulate import run_interrupted, simulate
 
 from chemomech.case import load_case_text
 from chemomech.dolfinx_compat import MPI
 from chemomech.errors import GeometryError
 from chemomech.output.series import read_series
-from chemomech.solve.observe import StepObserver
 from chemomech.solve.run import run_case
 from chemomech.solve.simulation import build_simulation
 
@@ -91,25 +88,10 @@ solver:
 """
 
 
-class Interrupted(Exception):
-    pass
-
-
-def test_diffusion_restarts_with_its_concentration_and_step(mpi_tmp_path, monkeypatch):
+def test_diffusion_restarts_with_its_concentration_and_step(mpi_tmp_path):
     full = run_case(load_case_text(DIFFUSION), mpi_tmp_path / "full")
     stop, checkpoint = 7, 6
-    record = StepObserver.record
-
-    def record_then_stop(observer, state, stats):
-        record(observer, state, stats)
-        if observer.steps - 1 == stop:
-            raise Interrupted
-
-    monkeypatch.setattr(StepObserver, "record", record_then_stop)
-    with pytest.raises(Interrupted):
-        run_case(load_case_text(DIFFUSION), mpi_tmp_path / "out")
-    gc.collect()
-    monkeypatch.undo()
+    run_interrupted(DIFFUSION, mpi_tmp_path / "out", stop)
     summary = run_case(load_case_text(DIFFUSION), mpi_tmp_path / "out", restart=True)
     assert summary["restarted_after_step"] == checkpoint
     restarted, uninterrupted = (read_series(mpi_tmp_path / name / "series.csv") for name in ("out", "full"))

@@ -19,7 +19,7 @@ from chemomech.case import CaseError, load_case_text
 from chemomech.cli import main
 from chemomech.dolfinx_compat import MPI
 from chemomech.solve.simulation import build_simulation
-from simulate import simulate
+from simulate import run_interrupted, simulate
 
 CASE = """\
 name: electrode_small
@@ -172,36 +172,18 @@ def test_bad_electrode_input_exits_with_2(tmp_path):
     assert main(["check", str(path)]) == 2
 
 
-class Interrupted(Exception):
-    """Stands in for a kill."""
-
-
 @pytest.mark.long  # three full runs with outputs: about 30 s
-def test_restart_after_a_cutoff_and_a_hold(mpi_tmp_path, monkeypatch):
+def test_restart_after_a_cutoff_and_a_hold(mpi_tmp_path):
     """A run stopped in the charge (after the cut-off and the hold rebuilt the schedule) restarts from
     its last checkpoint to the series of an uninterrupted run."""
-    import gc
-
     from chemomech.output.series import read_series
-    from chemomech.solve.observe import StepObserver
     from chemomech.solve.run import run_case
 
     case = CASE + "outputs: {figures: false, fields: false, checkpoint_every: 2}\n"
     run_case(load_case_text(case), mpi_tmp_path / "full")
     full = read_series(mpi_tmp_path / "full" / "series.csv")
     stop = len(full["step [-]"]) - 3
-    record = StepObserver.record
-
-    def record_then_stop(observer, state, stats):
-        record(observer, state, stats)
-        if observer.steps - 1 == stop:
-            raise Interrupted
-
-    monkeypatch.setattr(StepObserver, "record", record_then_stop)
-    with pytest.raises(Interrupted):
-        run_case(load_case_text(case), mpi_tmp_path / "out")
-    gc.collect()
-    monkeypatch.undo()
+    run_interrupted(case, mpi_tmp_path / "out", stop)
     summary = run_case(load_case_text(case), mpi_tmp_path / "out", restart=True)
     assert summary["restarted_after_step"] == (stop - 1) // 2 * 2
     restarted = read_series(mpi_tmp_path / "out" / "series.csv")

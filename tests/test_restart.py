@@ -11,7 +11,6 @@
   a checkpoint, with another case or another mesh exits with code 2.
 """
 
-import gc
 import json
 import os
 import random
@@ -27,12 +26,12 @@ import basix.ufl
 import numpy as np
 import pytest
 import ufl
+from simulate import run_interrupted
 
 from chemomech.case import load_case_text
 from chemomech.cli import main
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.output.series import SeriesWriter, read_series
-from chemomech.solve.observe import StepObserver
 from chemomech.solve.run import run_case
 from chemomech.solve.state import StateMismatch, StateRegistry
 
@@ -64,10 +63,6 @@ outputs: {{figures: false, checkpoint_every: {CHECKPOINT_EVERY}}}
 solver: {{max_xi_step: 0.1}}
 """
 LAST_STEP = 23
-
-
-class Interrupted(Exception):
-    """Stands in for a kill in the in-process tests."""
 
 
 def shared_dir(factory, name: str) -> Path:
@@ -216,26 +211,15 @@ def test_series_reader_drops_a_row_cut_off_by_a_kill(tmp_path):
 # --- restart of an interrupted run, in-process ------------------------------------------------
 
 
-def test_interrupted_run_restarts_to_the_same_results(mpi_tmp_path, reference, monkeypatch):
+def test_interrupted_run_restarts_to_the_same_results(mpi_tmp_path, reference):
     """Stopped right after a random step; the restart continues from the checkpoint before it."""
     stop = WORLD.bcast(random.randrange(CHECKPOINT_EVERY + 1, LAST_STEP - 1), root=0)
     print(f"stopped after step {stop}")  # shown if the test fails
     outdir = mpi_tmp_path / "out"
-    record = StepObserver.record
-
-    def record_then_stop(observer, state, stats):
-        record(observer, state, stats)
-        if observer.steps - 1 == stop:
-            raise Interrupted
-
-    monkeypatch.setattr(StepObserver, "record", record_then_stop)
-    with pytest.raises(Interrupted):
-        run_case(load_case_text(CASE), outdir)
-    gc.collect()  # the open fields file is closed now, on every rank together
+    run_interrupted(CASE, outdir, stop)
     assert len(read_series(outdir / "series.csv")["step [-]"]) == stop + 1
     checkpoint = (stop - 1) // CHECKPOINT_EVERY * CHECKPOINT_EVERY  # none after the stopped step
     assert json.loads((outdir / "checkpoint.json").read_text())["step"] == checkpoint
-    monkeypatch.undo()
 
     summary = run_case(load_case_text(CASE), outdir, restart=True)
     assert summary["status"] == "completed" and summary["restarted_after_step"] == checkpoint
@@ -378,7 +362,7 @@ def test_fields_index_reads_in_vtk(reference):
         assert lithiation.GetRange()[1] == pytest.approx(series["lithiation [-]"][step], abs=1e-6)  # read as float32
 
 
-def test_mixed_formulation_restarts_with_its_pressure(mpi_tmp_path, monkeypatch):
+def test_mixed_formulation_restarts_with_its_pressure(mpi_tmp_path):
     """The DG0 pressure of the mixed u–p formulation is in the checkpoint: the
     restart continues with the Newton iterations of an uninterrupted run (the
     rest step after the checkpoint at step 12 needs none; it would with p = 0)."""
@@ -386,18 +370,7 @@ def test_mixed_formulation_restarts_with_its_pressure(mpi_tmp_path, monkeypatch)
     coarse = ["geometry.mesh_size=100 um", "geometry.layers.cathode.mesh_size=30 um", "outputs.fields=false"]
     full = run_case(load_case_text(case, overrides=coarse), mpi_tmp_path / "full")
     stop, checkpoint = 13, 12
-    record = StepObserver.record
-
-    def record_then_stop(observer, state, stats):
-        record(observer, state, stats)
-        if observer.steps - 1 == stop:
-            raise Interrupted
-
-    monkeypatch.setattr(StepObserver, "record", record_then_stop)
-    with pytest.raises(Interrupted):
-        run_case(load_case_text(case, overrides=coarse), mpi_tmp_path / "out")
-    gc.collect()
-    monkeypatch.undo()
+    run_interrupted(case, mpi_tmp_path / "out", stop, overrides=coarse)
     summary = run_case(load_case_text(case, overrides=coarse), mpi_tmp_path / "out", restart=True)
     assert summary["restarted_after_step"] == checkpoint
     restarted, uninterrupted = (read_series(mpi_tmp_path / name / "series.csv") for name in ("out", "full"))

@@ -163,12 +163,17 @@ def test_backward_euler_is_first_order_in_time(stress_assisted):
     assert all(0.9 < p < 1.1 for p in measured), (errors, measured)
 
 
-def two_region_domain(n: int) -> Domain:
-    """[0, 2] × [0, 1]: 'particle' for x < 1, 'electrolyte' beyond; the interface x = 1 and the left edge x = 0."""
+def strip_domain(n: int, regions: dict[str, tuple[float, float]], lines: dict[str, float]) -> Domain:
+    """The strip [0, L] × [0, 1] in triangles, n cells per unit length; L is the last region's end.
+
+    ``regions`` (tagged 1, 2, ... in order) are the cells whose midpoints lie in
+    x-intervals [start, end); ``lines`` the facet groups on the lines x = const.
+    """
+    length = max(end for _, end in regions.values())
     mesh = dolfinx.mesh.create_rectangle(
         MPI.COMM_WORLD,
-        [np.array([0.0, 0.0]), np.array([2.0, 1.0])],
-        [2 * n, n],
+        [np.array([0.0, 0.0]), np.array([length, 1.0])],
+        [round(length * n), n],
         dolfinx.mesh.CellType.triangle,
         ghost_mode=dolfinx.mesh.GhostMode.shared_facet,
     )
@@ -176,16 +181,25 @@ def two_region_domain(n: int) -> Domain:
     mesh.topology.create_connectivity(tdim - 1, tdim)
     index_map = mesh.topology.index_map(tdim)
     cells = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
-    midpoints = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)
-    cell_tags = dolfinx.mesh.meshtags(mesh, tdim, cells, np.where(midpoints[:, 0] < 1.0, 1, 2).astype(np.int32))
-    interface = dolfinx.mesh.locate_entities(mesh, tdim - 1, lambda x: np.isclose(x[0], 1.0))
-    left = dolfinx.mesh.locate_entities_boundary(mesh, tdim - 1, lambda x: np.isclose(x[0], 0.0))
-    facets = np.concatenate([interface, left])
+    x = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)[:, 0]
+    inside = [(start <= x) & (x < end) for start, end in regions.values()]
+    cell_tags = dolfinx.mesh.meshtags(mesh, tdim, cells, np.select(inside, range(1, len(regions) + 1)).astype(np.int32))
+    found = [
+        dolfinx.mesh.locate_entities(mesh, tdim - 1, lambda p, at=at: np.isclose(p[0], at)) for at in lines.values()
+    ]
+    facets = np.concatenate(found)
     order = np.argsort(facets)
-    values = np.concatenate([np.full_like(interface, 1), np.full_like(left, 2)])
-    facet_tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets[order], values[order].astype(np.int32))
-    boundaries = {"interface:particle/electrolyte": 1, "left": 2}
-    return Domain(mesh, cell_tags, facet_tags, {"particle": 1, "electrolyte": 2}, boundaries, "plane_strain", 1.0, 1.0)
+    values = np.concatenate([np.full_like(group, tag) for tag, group in enumerate(found, start=1)])[order]
+    facet_tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets[order], values.astype(np.int32))
+    names = {name: tag for tag, name in enumerate(regions, start=1)}
+    boundaries = {name: tag for tag, name in enumerate(lines, start=1)}
+    return Domain(mesh, cell_tags, facet_tags, names, boundaries, "plane_strain", 1.0, 1.0)
+
+
+def two_region_domain(n: int) -> Domain:
+    """[0, 2] × [0, 1]: 'particle' for x < 1, 'electrolyte' beyond; the interface x = 1 and the left edge x = 0."""
+    regions = {"particle": (0.0, 1.0), "electrolyte": (1.0, 2.0)}
+    return strip_domain(n, regions, {"interface:particle/electrolyte": 1.0, "left": 0.0})
 
 
 @pytest.mark.parametrize("surfaces", [["interface:particle/electrolyte"], ["interface:particle/electrolyte", "left"]])
@@ -228,28 +242,8 @@ def test_galvanostatic_flux_conserves_charge(surfaces):
 
 def three_region_domain(n: int) -> Domain:
     """[0, 3] × [0, 1]: particle 'big' (x < 1), 'electrolyte', particle 'small' (x > 2.5), with their interfaces."""
-    mesh = dolfinx.mesh.create_rectangle(
-        MPI.COMM_WORLD,
-        [np.array([0.0, 0.0]), np.array([3.0, 1.0])],
-        [3 * n, n],
-        dolfinx.mesh.CellType.triangle,
-        ghost_mode=dolfinx.mesh.GhostMode.shared_facet,
-    )
-    tdim = mesh.topology.dim
-    mesh.topology.create_connectivity(tdim - 1, tdim)
-    index_map = mesh.topology.index_map(tdim)
-    cells = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
-    x = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)[:, 0]
-    cell_tags = dolfinx.mesh.meshtags(mesh, tdim, cells, np.select([x < 1.0, x > 2.5], [1, 3], 2).astype(np.int32))
-    first = dolfinx.mesh.locate_entities(mesh, tdim - 1, lambda p: np.isclose(p[0], 1.0))
-    second = dolfinx.mesh.locate_entities(mesh, tdim - 1, lambda p: np.isclose(p[0], 2.5))
-    facets = np.concatenate([first, second])
-    order = np.argsort(facets)
-    values = np.concatenate([np.full_like(first, 1), np.full_like(second, 2)])[order].astype(np.int32)
-    facet_tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets[order], values)
-    regions = {"big": 1, "electrolyte": 2, "small": 3}
-    boundaries = {"interface:big/electrolyte": 1, "interface:electrolyte/small": 2}
-    return Domain(mesh, cell_tags, facet_tags, regions, boundaries, "plane_strain", 1.0, 1.0)
+    regions = {"big": (0.0, 1.0), "electrolyte": (1.0, 2.5), "small": (2.5, 3.0)}
+    return strip_domain(n, regions, {"interface:big/electrolyte": 1.0, "interface:electrolyte/small": 2.5})
 
 
 @pytest.mark.parametrize("distribution, rates", [("area", (0.75, 1.5)), ("volume", (1.0, 1.0))])
