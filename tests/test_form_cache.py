@@ -49,6 +49,7 @@ def test_repair_removes_dead_claims_and_broken_libraries(tmp_path):
     assert not dead.exists() and not truncated.exists() and not missing.exists()
     assert not list(tmp_path.glob("truncated*")) and not list(tmp_path.glob("missing*"))
     assert len(removed) == 3 + 2 + 2  # claim + marker (+ library) each
+    assert form_cache.repair(tmp_path / "not-created-yet") == []
 
 
 @pytest.mark.serial
