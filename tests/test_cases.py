@@ -4,7 +4,7 @@ These tests start their own MPI jobs, so they run in the serial pass only.
 The default pass runs a cycling case through its first cycle (the later
 cycles repeat the same code path); the long pass (``--long``) runs every
 cycle, and the cases too big for the default pass (LONG_CASES: over a
-minute per run here).
+minute per run here, or a cell whose sibling takes its code paths).
 """
 
 import json
@@ -60,6 +60,10 @@ LONG_CASES = {
     "cell_S_In_electrode_thick",  # 62 steps of a 150 um cathode at 15 um elements: 75 s serially
     "rve_S_LPSCl_2d_fracture",  # phase field: 857 Newton steps in 12 steps, 22 s serially, 50 s on 2 ranks
     "rve_Li2S_LPSCl_2d_fracture",  # phase field: cracking takes up to 190 passes a step, 65 s serially
+    # Cycling cells whose siblings in the default pass take the same code paths (about a minute each):
+    "cell_S_LTO_gap",  # = cell_S_LTO_compaction_gap with a dense separator; LTO, gap: pellet_S_composite_LTO
+    "cell_S_Li_gap",  # creeping Li: cell_S_Li_spring; under a gap: pellet_S_Li_compaction_gap
+    "cell_S_In_gap",  # = cell_S_In_spring under a gap
 }
 
 
