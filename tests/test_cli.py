@@ -24,7 +24,7 @@ geometry:
     - {name: separator, material: Li6PS5Cl, thickness: 500 um}
 fixture: {type: gap, preload: 50 MPa}
 """
-# (text, line, field) of malformed cases for the subprocess tests
+# (text, line, field) of malformed cases for the exit-code tests
 MALFORMED = [
     (VALID.replace("60 um", "60"), 7, "geometry.layers[0].thickness"),
     (VALID.replace("diameter:", "diametre:"), 5, "geometry.diametre"),
@@ -153,7 +153,22 @@ def cli(*args, cwd=None, timeout=120):
 
 @pytest.mark.serial
 @pytest.mark.parametrize("text, line, field", MALFORMED)
-def test_cli_subprocess_rejects_malformed_cases(tmp_path, text, line, field):
+def test_malformed_cases_exit_with_2_naming_line_and_field(tmp_path, monkeypatch, capsys, text, line, field):
+    path = write(tmp_path, text)
+    outdir = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    for args in (["check", str(path)], ["run", str(path), "-o", str(outdir)]):
+        assert main(args) == 2
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.out + captured.err
+        assert f"{path}:{line}: {field}" in captured.err
+    assert not outdir.exists() and not (tmp_path / "results").exists()
+
+
+@pytest.mark.serial
+def test_cli_subprocess_rejects_a_malformed_case(tmp_path):
+    """The same through ``python -m chemomech``: the exit code of the process."""
+    text, line, field = MALFORMED[0]
     path = write(tmp_path, text)
     outdir = tmp_path / "out"
     for args in (["check", str(path)], ["run", str(path), "-o", str(outdir)]):
