@@ -36,6 +36,7 @@ from chemomech.output.interfaces import InterfaceTractions
 E, NU, BETA = 10e9, 0.3, 0.787
 OVERLAP = 0.2
 SIZE = {"plane_strain": [24, 20], "3d": [16, 16, 14]}  # um
+SMALL = {"plane_strain": None, "3d": [11, 11, 10]}  # um: 10 particles in 3D, not 27 (a third of the OCC time)
 
 
 def rve_case(
@@ -94,8 +95,7 @@ def integral(domain, form) -> float:
 
 @pytest.mark.parametrize("kind", ["plane_strain", "3d"])
 def test_same_seed_same_mesh_other_seed_other_mesh(kind):
-    # a smaller 3D box (10 particles, not 27): its OCC fragments take a third of the time
-    size = [11, 11, 10] if kind == "3d" else None
+    size = SMALL[kind]
     first, again, other = (domain_of(rve_case(kind, seed=seed, size=size)) for seed in (1, 1, 2))
     cells = [d.mesh.topology.index_map(d.mesh.topology.dim).size_global for d in (first, again, other)]
     assert cells[0] == cells[1]
@@ -219,7 +219,7 @@ def test_triple_phase_length_of_one_attached_sphere_converges_to_its_rim():
 
 @pytest.mark.parametrize("kind", ["plane_strain", "3d"])
 def test_homogeneous_rve_under_a_constant_gap_is_the_rigid_die(kind):
-    sim, history = simulate(rve_case(kind, material="active"))
+    sim, history = simulate(rve_case(kind, material="active", size=SMALL[kind]))
     mu, lmbda = lame(E, NU)
     g = (1 + BETA) ** (1 / 3)
     sigma = die_constant_gap_stress(g, mu, lmbda)
@@ -236,7 +236,8 @@ def test_homogeneous_rve_under_a_constant_gap_is_the_rigid_die(kind):
 @pytest.mark.parametrize("kind", ["plane_strain", "3d"])
 def test_homogeneous_rve_under_a_constant_pressure_is_the_rigid_die(kind):
     p = 20e6
-    sim, history = simulate(rve_case(kind, material="active", fixture=f"{{type: pressure, pressure: {p / 1e6} MPa}}"))
+    fixture = f"{{type: pressure, pressure: {p / 1e6} MPa}}"
+    sim, history = simulate(rve_case(kind, material="active", fixture=fixture, size=SMALL[kind]))
     mu, lmbda = lame(E, NU)
     s = die_constant_pressure_stretch(p, (1 + BETA) ** (1 / 3), mu, lmbda)
     _, pressure, displacement = history[-1]
