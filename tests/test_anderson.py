@@ -61,20 +61,25 @@ def test_shallow_anderson_still_converges_faster_than_plain():
     assert accelerated <= 1e-2 * plain
 
 
-def test_growing_residual_falls_back_to_the_plain_update():
-    """After a mixed update whose residual grows, the next iterate is G(x_k) itself and the history restarts."""
+def test_growing_residual_falls_back_to_plain_updates_until_they_settle():
+    """After a mixed update whose residual grows, the iterates are G(x_k) itself until the residual has
+    fallen in ``depth`` plain updates in a row; then mixing starts again."""
     comm = MPI.COMM_WORLD
-    mixing = AndersonMixing(comm, 3)
+    depth = 2
+    mixing = AndersonMixing(comm, depth)
     size = 4 if comm.rank == 0 else 2
-    x0, g0 = np.zeros(size), np.full(size, 1.0)
-    assert np.array_equal(mixing.update(x0, g0), g0)  # no history: the plain update
-    x1, g1 = g0, np.full(size, 1.5)
-    mixed = mixing.update(x1, g1)  # f: 1 then 0.5, so the mix lands on the fixed point 2 of a line
-    assert mixed == pytest.approx(np.full(size, 2.0))
-    x2, g2 = mixed, mixed + 3.0  # its residual grew (3 > 0.5)
-    assert np.array_equal(mixing.update(x2, g2), g2)
-    x3, g3 = g2, g2 + 1.0  # after the restart one plain step sits in the history: mixing resumes
-    assert not np.array_equal(mixing.update(x3, g3), g3)
+    x, g = np.zeros(size), np.full(size, 1.0)
+    assert np.array_equal(mixing.update(x, g), g)  # no history: the plain update
+    x, g = g, np.full(size, 1.5)
+    x = mixing.update(x, g)  # f: 1 then 0.5, so the mix lands on the fixed point 2 of a line
+    assert x == pytest.approx(np.full(size, 2.0))
+    plain = []
+    for residual in (3.0, 4.0, 2.0, 1.0, 0.5):  # grows (safeguard), grows, falls, falls: mixing resumes
+        g = x + residual
+        x_next = mixing.update(x, g)
+        plain.append(bool(np.array_equal(x_next, g)))
+        x = x_next
+    assert plain == [True, True, True, True, False]  # after two falls a new history starts: mixed next
 
 
 def test_depth_below_one_is_refused():

@@ -1282,10 +1282,10 @@ class Outputs(_Model):
 class CouplingAcceleration(_Model):
     """Acceleration of the coupling passes (chemomech.solve.anderson)."""
 
-    method: Literal["anderson", "none"] = "none"
+    method: Literal["anderson", "none"] = "anderson"
     """anderson: each further pass starts from an Anderson-mixed damage; none: plain alternation."""
-    depth: int = Field(5, ge=1, le=20)
-    """Previous passes mixed (m)."""
+    depth: int = Field(3, ge=1, le=20)
+    """Previous passes mixed (m); also the plain passes with a falling residual before mixing resumes."""
 
 
 class Coupling(_Model):

@@ -26,8 +26,12 @@ the same decisions. On an affine map G(x) = A x + b of dimension n
 m ≥ n reaches the fixed point in at most n + 1 updates.
 
 Safeguard: when the residual of an accelerated iterate has grown,
-‖f_k‖₂ > ‖f_{k−1}‖₂, the history is dropped and the plain update
-x_{k+1} = G(x_k) is taken (a restart); acceleration resumes from there.
+‖f_k‖₂ > ‖f_{k−1}‖₂, the history is dropped and the plain updates
+x_{k+1} = G(x_k) follow until their residual has fallen in m passes in a
+row; mixing then starts again from a new history. During unstable crack
+growth (the crack front moves by about an element a pass) the mixing
+cannot jump the front, and the plain passes carry it; in the smooth
+stretches that follow, the mixing resumes.
 """
 
 import numpy as np
@@ -49,23 +53,39 @@ class AndersonMixing:
 
     def reset(self) -> None:
         """Forget the history (a new step)."""
+        self._clear()
+        self._previous_norm = np.inf
+        self._accelerated = False  # whether x_k came from a mixed (not plain) update
+        self._falling = None  # plain passes in a row with a falling residual after a safeguard stop; None: mixing
+
+    def _clear(self) -> None:
         self._previous = None  # (f_{k−1}, G(x_{k−1})) of the last update
         self._residual_differences: list[np.ndarray] = []
         self._update_differences: list[np.ndarray] = []
-        self._previous_norm = np.inf
-        self._accelerated = False  # whether x_k came from a mixed (not plain) update
 
     def _reduced(self, local: np.ndarray) -> np.ndarray:
         total = np.empty_like(local)
         self.comm.Allreduce(local, total, op=MPI.SUM)
         return total
 
+    def _plain(self, g: np.ndarray, norm: float) -> np.ndarray:
+        self._previous_norm = norm
+        self._accelerated = False
+        return g.copy()
+
     def update(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
         """The next iterate (before projection) from x_k and G(x_k), owned entries."""
         f = g - x
         norm = float(np.sqrt(self._reduced(np.array([f @ f], dtype=float))[0]))
-        if self._accelerated and norm > self._previous_norm:
-            self.reset()
+        if self._accelerated and norm > self._previous_norm:  # safeguard: plain passes from here
+            self._clear()
+            self._falling = 0
+            return self._plain(g, norm)
+        if self._falling is not None:
+            self._falling = self._falling + 1 if norm < self._previous_norm else 0
+            if self._falling < self.depth:
+                return self._plain(g, norm)
+            self._falling = None  # mixing again, from this update on
         if self._previous is not None:
             f_previous, g_previous = self._previous
             self._residual_differences.append(f - f_previous)
@@ -73,10 +93,10 @@ class AndersonMixing:
             if len(self._residual_differences) > self.depth:
                 del self._residual_differences[0], self._update_differences[0]
         self._previous = (f, g.copy())
+        if not self._residual_differences:
+            return self._plain(g, norm)
         self._previous_norm = norm
-        self._accelerated = bool(self._residual_differences)
-        if not self._accelerated:
-            return g.copy()
+        self._accelerated = True
         differences = np.column_stack(self._residual_differences)
         local = np.concatenate([(differences.T @ differences).ravel(), differences.T @ f])
         reduced = self._reduced(local)
