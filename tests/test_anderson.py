@@ -54,7 +54,8 @@ def test_anderson_solves_an_affine_contraction_in_n_plus_one_updates(depth):
 
 
 def test_shallow_anderson_still_converges_faster_than_plain():
-    """Depth 2 < n: no finite termination, but 20 updates get much closer than the plain 20 (measured: 4e-3 of its error)."""
+    """Depth 2 < n: no finite termination, but 20 updates get much closer than the plain 20
+    (measured: 4e-3 of its error)."""
     _, _, solution = affine_contraction()
     accelerated = np.linalg.norm(iterate(AndersonMixing(MPI.COMM_WORLD, 2), 20) - solution)
     plain = np.linalg.norm(iterate(None, 20) - solution)
