@@ -384,10 +384,10 @@ def test_notch_crack_onset_converges(split):
 # --- Anderson-accelerated staggering (chemomech.solve.anderson) -----------------------------
 
 
-def grown_crack(depth: int | None, tolerance: float, prefix: str) -> tuple[np.ndarray, int, float]:
-    """One step of the notch at h = ℓ/2 from K = 0 to 1.4 K_c (the crack grows 3ℓ):
+def grown_crack(model: str, depth: int | None, tolerance: float, prefix: str) -> tuple[np.ndarray, int, float]:
+    """One step of the notch at h = ℓ/2 from K = 0 to 1.4 K_c (the crack grows):
     (owned d, passes, tip), plain staggering (``depth`` None) or Anderson-mixed."""
-    notched = NotchedSpecimen("AT1", "volumetric_deviatoric", 2, prefix)
+    notched = NotchedSpecimen(model, "volumetric_deviatoric", 2, prefix)
     specimen, damage = notched.specimen, notched.specimen.damage
     notched.load(1.4)
     damage.begin_step()
@@ -404,17 +404,19 @@ def grown_crack(depth: int | None, tolerance: float, prefix: str) -> tuple[np.nd
     return specimen.phase_field.d.x.array[:owned].copy(), passes, notched.tip()
 
 
-def test_anderson_staggering_grows_the_same_crack_in_fewer_passes():
+@pytest.mark.parametrize("model", ["AT1", "AT2"])
+def test_anderson_staggering_grows_the_same_crack_in_fewer_passes(model):
     """Crack growth at the notch, passes to a change of d ≤ 1e-6: Anderson (depth 3) reaches the
-    damage of plain alternate minimisation within 5e-5 (measured 5e-6; plain itself stops about
-    tolerance/(1 − ρ) from the fixed point) in under a third of the passes (measured 26 against 135;
-    depth 5: 42)."""
+    damage of plain alternate minimisation within 5e-5 (measured 5e-6 and 6e-6; plain itself stops
+    about tolerance/(1 − ρ) from the fixed point) in under a third of the passes (measured AT1 26
+    against 135, tip 3ℓ past the notch; AT2 28 against 144, tip ℓ past it; AT2's d, unbounded,
+    reaches 1.06 at the notch, which the mixing must leave unprojected to converge)."""
     tolerance = 1e-6
-    plain, plain_passes, plain_tip = grown_crack(None, tolerance, "anderson_plain")
-    mixed, mixed_passes, mixed_tip = grown_crack(3, tolerance, "anderson_mixed")
+    plain, plain_passes, plain_tip = grown_crack(model, None, tolerance, f"anderson_plain_{model}")
+    mixed, mixed_passes, mixed_tip = grown_crack(model, 3, tolerance, f"anderson_mixed_{model}")
     comm = MPI.COMM_WORLD
     difference = comm.allreduce(float(np.max(np.abs(mixed - plain), initial=0.0)), op=MPI.MAX)
-    assert plain_tip == mixed_tip == pytest.approx(3 * NOTCH_ELL)
+    assert plain_tip == mixed_tip >= NOTCH_ELL * (1 - 1e-9)
     assert difference <= 50 * tolerance
     assert 3 * mixed_passes < plain_passes
 

@@ -147,12 +147,15 @@ class DamageProblem:
 
     def accelerate(self, mixing) -> None:
         """Replace the last solve's d = G(d_k) by ``mixing``'s iterate (chemomech.solve.anderson),
-        projected onto d_n ≤ d ≤ 1: irreversibility for AT1, and for AT2 the bounds its history
-        keeps (H is rebuilt from H_n and the displacement at every solve, so it stays consistent)."""
+        projected onto the set the solve itself maps into, so that the fixed points stay G's:
+        d_n ≤ d ≤ 1 under AT1's bounds (irreversibility). AT2's solve has no bounds (d ≥ d_n
+        comes from H ≥ H_n; near a crack a P1 d may pass 1 slightly), so its mix is kept as it
+        is; H is rebuilt from H_n and the displacement at every solve, so the history stays
+        consistent."""
         owned = self.phase_field.space.dofmap.index_map.size_local
         d = self.d.x.array
         mixed = mixing.update(self.d_before.x.array[:owned], d[:owned])
-        d[:owned] = np.clip(mixed, self.d_n.x.array[:owned], 1.0)
+        d[:owned] = mixed if self._lower is None else np.clip(mixed, self.d_n.x.array[:owned], 1.0)
         self.d.x.scatter_forward()
 
     def commit(self) -> None:
