@@ -219,6 +219,16 @@ MALFORMED = [
         BASE + "solver:\n  element_degree: 3\n",
         (14, "solver.element_degree", "expected 1 or 2, got 3"),
     ),
+    param(
+        "unknown_coupling_acceleration",
+        BASE + "solver:\n  coupling:\n    acceleration: {method: aitken}\n",
+        (15, "solver.coupling.acceleration.method", "expected 'anderson' or 'none', got 'aitken'"),
+    ),
+    param(
+        "anderson_depth_zero",
+        BASE + "solver:\n  coupling:\n    acceleration: {method: anderson, depth: 0}\n",
+        (15, "solver.coupling.acceleration.depth", "expected a number of at least 1, got 0"),
+    ),
     param("version_two", "version: 2\n" + BASE, (1, "version", "expected 1, got 2")),
     param("not_a_bool", BASE + "outputs: {fields: maybe}\n", (13, "outputs.fields", "true or false")),
     param("geometry_not_mapping", "geometry: 5\nfixture: {type: gap}\n", (1, "geometry", "expected a mapping, got 5")),

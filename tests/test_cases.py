@@ -58,8 +58,9 @@ CYCLING = [case for case in CASES if cycles(case) > 1]
 LONG_CASES = {
     "rve_S_LPSCl_3d",  # about 190 particles, 100k dofs: 2.5 min serially
     "cell_S_In_electrode_thick",  # 62 steps of a 150 um cathode at 15 um elements: 75 s serially
-    "rve_S_LPSCl_2d_fracture",  # phase field: 857 Newton steps in 12 steps, 22 s serially, 50 s on 2 ranks
-    "rve_Li2S_LPSCl_2d_fracture",  # phase field: cracking takes up to 190 passes a step, 65 s serially
+    "rve_S_LPSCl_2d_fracture",  # phase field: 735 Newton steps in 129 passes, 25 s serially
+    "rve_Li2S_LPSCl_2d_fracture",  # phase field: cracking takes up to 187 passes a step, 32 s serially
+    "stack_separator_fracture_full",  # phase field: an unstable crack, 722 passes in one step, 95 s CPU serially
     # Cycling cells whose siblings in the default pass take the same code paths (about a minute each):
     "cell_S_LTO_gap",  # = cell_S_LTO_compaction_gap with a dense separator; LTO, gap: pellet_S_composite_LTO
     "cell_S_Li_gap",  # creeping Li: cell_S_Li_spring; under a gap: pellet_S_Li_compaction_gap

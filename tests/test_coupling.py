@@ -2,12 +2,15 @@
 
 A scalar stand-in field iterates x ← x/2 + 1 (fixed point 2) once per pass:
 its relative change after pass k is known, so the number of passes the
-tolerance needs is too. Its solve can be made to fail, which must cut the
+tolerance needs is too. Anderson acceleration (chemomech.solve.anderson)
+solves that affine map exactly from its second update on: 3 passes in the
+first step (plain 1, mixed to 2, check), 2 in the next. Its solve can be made to fail, which must cut the
 step back and restore the field with the displacement.
 """
 
 import math
 
+import numpy as np
 import pytest
 
 from chemomech.errors import SolverFailure
@@ -28,7 +31,10 @@ geometry:
   mesh_size: 3 um
 lithiation:
   protocol: [{{step: discharge, rate: 1 C, until_xi: 0.2}}]
-solver: {{max_xi_step: 0.1, max_cutbacks: 1, coupling: {{tolerance: {tolerance}, max_iterations: {passes}}}}}
+solver:
+  max_xi_step: 0.1
+  max_cutbacks: 1
+  coupling: {{tolerance: {tolerance}, max_iterations: {passes}, acceleration: {{method: {method}, depth: 3}}}}
 """
 
 
@@ -80,6 +86,21 @@ class HalvingField:
         self.events.append("close")
 
 
+class AcceleratedHalvingField(HalvingField):
+    """The halving field with ``accelerate``: x (the same on every rank) mixed from its last input and output."""
+
+    def begin_step(self, goal, dt):
+        super().begin_step(goal, dt)
+        self.before = self.x
+
+    def solve(self):
+        self.before = self.x
+        return super().solve()
+
+    def accelerate(self, mixing):
+        self.x = float(mixing.update(np.array([self.before]), np.array([self.x]))[0])
+
+
 def passes_needed(start: float, tolerance: float) -> int:
     """Passes of x ← x/2 + 1 from ``start`` until a pass after the first changes x by ≤ tolerance (relative)."""
     x, passes = start, 0
@@ -91,8 +112,9 @@ def passes_needed(start: float, tolerance: float) -> int:
         x = new
 
 
-def run_with(field, tolerance=1e-6, passes=40):
-    sim = build_simulation(load_case_text(CASE.format(tolerance=tolerance, passes=passes)), MPI.COMM_WORLD)
+def run_with(field, tolerance=1e-6, passes=40, method="none"):
+    text = CASE.format(tolerance=tolerance, passes=passes, method=method)
+    sim = build_simulation(load_case_text(text), MPI.COMM_WORLD)
     sim.stepper.coupled = (field,)
     return sim, list(sim.run_schedule())
 
@@ -108,6 +130,20 @@ def test_two_way_field_iterates_to_the_tolerance():
     assert field.events == ["begin", "commit", "begin", "commit"]
     norms = [len(stats.residual_norms) for _, stats in steps]  # one or more per mechanics solve
     assert all(n >= passes for n, passes in zip(norms, (first, second), strict=True))
+
+
+def test_anderson_acceleration_solves_the_affine_field_in_three_passes():
+    field = AcceleratedHalvingField()
+    _, steps = run_with(field, tolerance=1e-6, method="anderson")
+    assert [stats.coupling_passes for _, stats in steps] == [3, 2]
+    assert passes_needed(0.0, 1e-6) == 20  # the plain passes of the first step
+    assert field.committed == pytest.approx(2.0, rel=1e-12)
+
+
+def test_without_acceleration_the_field_is_not_mixed():
+    field = AcceleratedHalvingField()
+    _, steps = run_with(field, tolerance=1e-6, method="none")
+    assert steps[0][1].coupling_passes == passes_needed(0.0, 1e-6)
 
 
 def test_one_way_field_takes_one_pass():

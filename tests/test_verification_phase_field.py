@@ -11,6 +11,9 @@
   the limit) are matched to solver tolerance.
 * Pure compression (confined, and hydrostatic) leaves d = 0 in both splits,
   in plane strain and (spectral) in 3D.
+* Crack onset at a notch under a mode-I K field (Griffith), and its growth
+  by Anderson-accelerated staggering: the damage of plain alternate
+  minimisation in a fraction of the passes.
 """
 
 import math
@@ -25,6 +28,7 @@ from chemomech.geometry.domain import Domain
 from chemomech.physics.fracture.damage import DamageProblem
 from chemomech.physics.fracture.phase_field import PhaseField, PhaseFieldLaw
 from chemomech.physics.mechanics import MechanicsModel
+from chemomech.solve.anderson import AndersonMixing
 from chemomech.solve.newton import NewtonSolver
 from closed_forms import at1_elastic_limit, at2_homogeneous_damage, at2_peak_stress, lame
 
@@ -347,39 +351,54 @@ def williams_mode_one(x, stress_intensity: float, mu: float, nu: float) -> np.nd
     return np.vstack([amplitude * np.cos(theta / 2), amplitude * np.sin(theta / 2)])
 
 
-def crack_onset_ratio(model: str, split: str, cells_per_ell: int, prefix: str) -> float:
-    """The first K (steps of K_c/40) at which the broken path (d > 0.95) reaches past the notch tip, over K_c.
+class NotchedSpecimen:
+    """The notched half square (AT1 or AT2) with the Williams displacement of K = ratio K_c on its outer boundary.
 
     The notch carries a phase-field crack (d = 1 on its faces, kept by AT1's bound d ≥ d_n),
     so that growth need not first build the crack profile at the tip.
     """
-    domain = notch_domain(cells_per_ell)
-    law = PhaseFieldLaw(model, GC, NOTCH_ELL, split, 1e-6)
-    specimen = Specimen(domain, law, nu=NOTCH_NU, kinematics="small_strain", prefix=prefix)
-    m = specimen.model
-    mu, _ = lame(E, NOTCH_NU)
-    unit = dolfinx.fem.Function(m.space)
-    unit.interpolate(lambda x: williams_mode_one(x, 1.0, mu, NOTCH_NU))
-    boundary = dolfinx.fem.Function(m.space)
-    outer = dolfinx.fem.locate_dofs_topological(m.space, 1, domain.facet_tags.find(domain.boundaries["outer"]))
-    specimen.set_bcs([dolfinx.fem.dirichletbc(boundary, outer), m.fixed_component("ligament", 1)])
-    griffith = math.sqrt(E * GC / (1 - NOTCH_NU**2))
-    nodes = specimen.phase_field.space.tabulate_dof_coordinates()
-    on_path = np.abs(nodes[:, 1]) < 1e-12
-    specimen.damage.d_n.x.array[on_path & (nodes[:, 0] < 1e-12)] = 1.0
-    specimen.damage.restore()
-    owned = specimen.phase_field.space.dofmap.index_map.size_local
-    comm = domain.mesh.comm
+
+    def __init__(self, model: str, split: str, cells_per_ell: int, prefix: str):
+        domain = notch_domain(cells_per_ell)
+        law = PhaseFieldLaw(model, GC, NOTCH_ELL, split, 1e-6)
+        self.specimen = specimen = Specimen(domain, law, nu=NOTCH_NU, kinematics="small_strain", prefix=prefix)
+        m = specimen.model
+        mu, _ = lame(E, NOTCH_NU)
+        self.unit = dolfinx.fem.Function(m.space)
+        self.unit.interpolate(lambda x: williams_mode_one(x, 1.0, mu, NOTCH_NU))
+        self.boundary = dolfinx.fem.Function(m.space)
+        outer = dolfinx.fem.locate_dofs_topological(m.space, 1, domain.facet_tags.find(domain.boundaries["outer"]))
+        specimen.set_bcs([dolfinx.fem.dirichletbc(self.boundary, outer), m.fixed_component("ligament", 1)])
+        self.griffith = math.sqrt(E * GC / (1 - NOTCH_NU**2))
+        self.nodes = specimen.phase_field.space.tabulate_dof_coordinates()
+        self.on_path = np.abs(self.nodes[:, 1]) < 1e-12
+        specimen.damage.d_n.x.array[self.on_path & (self.nodes[:, 0] < 1e-12)] = 1.0
+        specimen.damage.restore()
+
+    def load(self, ratio: float) -> None:
+        """The outer boundary at K = ratio K_c."""
+        self.boundary.x.array[:] = ratio * self.griffith * self.unit.x.array
+
+    def tip(self) -> float:
+        """The largest x of the broken path (d > 0.95) on all ranks: 0 at the notch tip."""
+        owned = self.specimen.phase_field.space.dofmap.index_map.size_local
+        broken = self.on_path[:owned] & (self.specimen.phase_field.d.x.array[:owned] > 0.95)
+        local = float(np.max(self.nodes[:owned][broken, 0], initial=-np.inf))
+        return self.specimen.domain.mesh.comm.allreduce(local, op=MPI.MAX)
+
+
+def crack_onset_ratio(model: str, split: str, cells_per_ell: int, prefix: str) -> float:
+    """The first K (steps of K_c/40) at which the broken path (d > 0.95) reaches past the notch tip, over K_c."""
+    notched = NotchedSpecimen(model, split, cells_per_ell, prefix)
+    specimen = notched.specimen
     ratios = np.arange(1.0, 1.6, 0.025)
     for ratio in ratios:
-        boundary.x.array[:] = ratio * griffith * unit.x.array
+        notched.load(ratio)
         specimen.damage.begin_step()
         for _ in range(300):  # staggering, cut short once the crack has grown
             assert specimen.newton.solve().converged
             change = specimen.damage.solve().change
-            broken = on_path[:owned] & (specimen.phase_field.d.x.array[:owned] > 0.95)
-            tip = comm.allreduce(float(np.max(nodes[:owned][broken, 0], initial=-np.inf)), op=MPI.MAX)
-            if tip > 1e-12:
+            if notched.tip() > 1e-12:
                 return ratio
             if change < 1e-4:
                 break
@@ -407,6 +426,46 @@ def test_notch_crack_onset_converges(split):
     assert all(a >= b for a, b in zip(ratios, ratios[1:]))
     assert ratios[0] - ratios[-1] >= 0.1
     assert ratios[-1] == pytest.approx(1.0, abs=0.075)
+
+
+# --- Anderson-accelerated staggering (chemomech.solve.anderson) -----------------------------
+
+
+def grown_crack(model: str, depth: int | None, tolerance: float, prefix: str) -> tuple[np.ndarray, int, float]:
+    """One step of the notch at h = ℓ/2 from K = 0 to 1.4 K_c (the crack grows):
+    (owned d, passes, tip), plain staggering (``depth`` None) or Anderson-mixed."""
+    notched = NotchedSpecimen(model, "volumetric_deviatoric", 2, prefix)
+    specimen, damage = notched.specimen, notched.specimen.damage
+    notched.load(1.4)
+    damage.begin_step()
+    mixing = None if depth is None else AndersonMixing(specimen.domain.mesh.comm, depth)
+    for passes in range(1, 400):
+        assert specimen.newton.solve().converged
+        solve = damage.solve()
+        assert solve.converged
+        if passes > 1 and solve.change <= tolerance:
+            break
+        if mixing is not None:
+            damage.accelerate(mixing)
+    owned = specimen.phase_field.space.dofmap.index_map.size_local
+    return specimen.phase_field.d.x.array[:owned].copy(), passes, notched.tip()
+
+
+@pytest.mark.parametrize("model", ["AT1", "AT2"])
+def test_anderson_staggering_grows_the_same_crack_in_fewer_passes(model):
+    """Crack growth at the notch, passes to a change of d ≤ 1e-6: Anderson (depth 3) reaches the
+    damage of plain alternate minimisation within 5e-5 (measured 5e-6 and 6e-6; plain itself stops
+    about tolerance/(1 − ρ) from the fixed point) in under a third of the passes (measured AT1 26
+    against 135, tip 3ℓ past the notch; AT2 28 against 144, tip ℓ past it; AT2's d, unbounded,
+    reaches 1.06 at the notch, which the mixing must leave unprojected to converge)."""
+    tolerance = 1e-6
+    plain, plain_passes, plain_tip = grown_crack(model, None, tolerance, f"anderson_plain_{model}")
+    mixed, mixed_passes, mixed_tip = grown_crack(model, 3, tolerance, f"anderson_mixed_{model}")
+    comm = MPI.COMM_WORLD
+    difference = comm.allreduce(float(np.max(np.abs(mixed - plain), initial=0.0)), op=MPI.MAX)
+    assert plain_tip == mixed_tip >= NOTCH_ELL * (1 - 1e-9)
+    assert difference <= 50 * tolerance
+    assert 3 * mixed_passes < plain_passes
 
 
 # --- a case: the separator cracks at its free edge -------------------------------------------

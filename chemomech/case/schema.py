@@ -1279,6 +1279,15 @@ class Outputs(_Model):
     """Times of the field snapshots (figures/fields_step*.png; need fields and figures)."""
 
 
+class CouplingAcceleration(_Model):
+    """Acceleration of the coupling passes (chemomech.solve.anderson)."""
+
+    method: Literal["anderson", "none"] = "anderson"
+    """anderson: each further pass starts from an Anderson-mixed damage; none: plain alternation."""
+    depth: int = Field(3, ge=1, le=20)
+    """Previous passes mixed (m); also the plain passes with a falling residual before mixing resumes."""
+
+
 class Coupling(_Model):
     """Alternation of coupled fields (transport, damage) with the mechanics within a step."""
 
@@ -1286,6 +1295,8 @@ class Coupling(_Model):
     """Largest relative change of any two-way coupled field in the last pass."""
     max_iterations: int = Field(30, ge=2)
     """Passes before the step is cut back."""
+    acceleration: CouplingAcceleration = Field(default_factory=CouplingAcceleration)
+    """Anderson acceleration of the two-way fields that support it (the damage)."""
 
 
 class AdaptiveStepping(_Model):

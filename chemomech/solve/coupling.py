@@ -17,6 +17,12 @@ one-way fields (they do not read the mechanics state) one pass is exact.
 A field that fails to solve, or passes that do not reach the tolerance
 within ``max_iterations``, fail the step: the stepper cuts it back.
 
+A two-way field may offer ``accelerate(mixing)``: with
+``solver.coupling.acceleration`` the stepper calls it before each further
+pass, and the field replaces its last update x = G(x_k) by the mixed
+iterate of a chemomech.solve.anderson.AndersonMixing, projected onto its
+admissible set (the damage does; the transport does not).
+
 Each field takes part in the stepper's history protocol: ``begin_step``
 starts an attempt, ``commit`` keeps a converged step and ``restore``
 returns to the last committed one (cut-back, restart).

@@ -44,7 +44,11 @@ Coupled fields (chemomech.solve.coupling: transport, damage) are solved in
 alternation with the mechanics within each step, in passes until their
 changes fall below ``solver.coupling.tolerance``; they begin, commit and
 restore with the step like the history states. A step whose passes do not
-converge is cut back like a failed Newton solve.
+converge is cut back like a failed Newton solve. With
+``solver.coupling.acceleration: {method: anderson}`` every two-way field
+that offers ``accelerate`` (the damage) starts each further pass from an
+Anderson-mixed iterate (chemomech.solve.anderson), its history new in
+each step.
 """
 
 from dataclasses import asdict, replace
@@ -53,6 +57,7 @@ from chemomech.dolfinx_compat import dolfinx
 from chemomech.errors import SolverFailure
 from chemomech.physics.lithiation import Target
 from chemomech.solve.adaptive import StepController
+from chemomech.solve.anderson import AndersonMixing
 from chemomech.solve.coupling import needs_iteration
 from chemomech.solve.newton import NewtonSolver, SolveStats
 
@@ -153,6 +158,18 @@ class Stepper:
         self.cutbacks = 0
         self.warnings: list[str] = []  # what a reader of the results should know
         self._force_scale = model.force_scale(fields.max_youngs_modulus)
+
+    def _mixings(self) -> list:
+        """A fresh Anderson mixing for every two-way field that can be accelerated, if the case asks for it."""
+        acceleration = self.settings.coupling.acceleration
+        if acceleration.method == "none":
+            return []
+        comm = self.model.domain.mesh.comm
+        return [
+            (field, AndersonMixing(comm, acceleration.depth))
+            for field in self.coupled
+            if field.two_way and hasattr(field, "accelerate")
+        ]
 
     def _solver(self, stage: str) -> NewtonSolver:
         if stage not in self._solvers:
@@ -261,6 +278,7 @@ class Stepper:
         before = [field for field in self.coupled if field.before_mechanics]
         after = [field for field in self.coupled if not field.before_mechanics]
         total = _NOT_SOLVED
+        mixings = self._mixings()
         for passes in range(1, settings.max_iterations + 1):
             changes = []
             failed = _solve_fields(before, changes)
@@ -274,6 +292,8 @@ class Stepper:
                 return replace(total, converged=False, coupling_passes=passes, failed_field=failed)
             if not iterate or (passes > 1 and max(changes) <= settings.tolerance):
                 return replace(total, coupling_passes=passes)
+            for field, mixing in mixings:  # another pass follows: from an accelerated iterate
+                field.accelerate(mixing)
         return replace(total, converged=False, coupling_passes=passes, failed_field="coupling")
 
     def _solve_mechanics(self, goal: Target) -> SolveStats:

@@ -22,7 +22,8 @@ Step protocol (a coupled field of the stepper): ``begin_step`` sets the
 bounds from the committed d_n, ``solve()`` updates H from the current
 displacement and solves for d, reporting the largest change of d since
 the previous solve of the step; ``commit()`` and ``restore()`` move the
-committed state.
+committed state. ``accelerate(mixing)`` replaces the last update by an
+Anderson-mixed one (chemomech.solve.anderson) before another pass.
 """
 
 import basix.ufl
@@ -143,6 +144,19 @@ class DamageProblem:
         local = float(np.max(np.abs(self.d.x.array[:owned] - self.d_before.x.array[:owned]), initial=0.0))
         change = self.model.domain.mesh.comm.allreduce(local, op=MPI.MAX)
         return CoupledSolve(reason > 0, change, snes.getIterationNumber())
+
+    def accelerate(self, mixing) -> None:
+        """Replace the last solve's d = G(d_k) by ``mixing``'s iterate (chemomech.solve.anderson),
+        projected onto the set the solve itself maps into, so that the fixed points stay G's:
+        d_n ≤ d ≤ 1 under AT1's bounds (irreversibility). AT2's solve has no bounds (d ≥ d_n
+        comes from H ≥ H_n; near a crack a P1 d may pass 1 slightly), so its mix is kept as it
+        is; H is rebuilt from H_n and the displacement at every solve, so the history stays
+        consistent."""
+        owned = self.phase_field.space.dofmap.index_map.size_local
+        d = self.d.x.array
+        mixed = mixing.update(self.d_before.x.array[:owned], d[:owned])
+        d[:owned] = mixed if self._lower is None else np.clip(mixed, self.d_n.x.array[:owned], 1.0)
+        self.d.x.scatter_forward()
 
     def commit(self) -> None:
         self.d_n.x.array[:] = self.d.x.array
