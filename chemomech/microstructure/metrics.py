@@ -36,8 +36,6 @@ import math
 from itertools import combinations
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 FACE_TOLERANCE = 1e-8
 """Tolerance, relative to the largest box length, for a vertex to lie on a box face."""
@@ -209,6 +207,9 @@ def _percolation(facets: _Facets, phase: np.ndarray, names: list, cell_volumes, 
     a, b = facets.interior_cells[:, 0], facets.interior_cells[:, 1]
     same = phase[a] == phase[b]
     n = len(phase)
+    from scipy.sparse import coo_matrix  # scipy costs 0.3 s to import: only where percolation is measured
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix((np.ones(same.sum()), (a[same], b[same])), shape=(n, n))
     _, cluster = connected_components(graph, directed=False)
     axis = facets.on_face.shape[1] - 1

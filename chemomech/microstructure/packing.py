@@ -80,7 +80,6 @@ from functools import partial, reduce
 from itertools import cycle, repeat
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from chemomech.microstructure.lens import attached_distance, lens_volume
 
@@ -577,6 +576,8 @@ def _relax(centers, attachments: _Attachments, radii, *, lengths, gap, boundary,
     rebuilt once some centre has moved s/2 since. False after
     RELAX_ITERATIONS sweeps.
     """
+    from scipy.spatial import cKDTree  # only packings need it (scipy: 0.3 s to import)
+
     n, dim = centers.shape
     weights = radii**dim
     skin = VERLET_SKIN * float(radii.min())

@@ -12,7 +12,6 @@ otherwise by bracketed root finding.
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from chemomech.materials.builtin import FARADAY
 
@@ -49,4 +48,6 @@ class ButlerVolmer:
         bound = 1.0
         while self.current(bound) < abs(current) or -self.current(-bound) < abs(current):
             bound *= 2.0
+        from scipy.optimize import brentq  # not imported with every run (0.3 s)
+
         return brentq(lambda eta: self.current(eta) - current, -bound, bound, xtol=1e-15, rtol=1e-14)
