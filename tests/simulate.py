@@ -64,3 +64,18 @@ def run_interrupted(text: str, outdir, stop: int, overrides=()) -> None:
         with pytest.raises(Interrupted):
             run_case(load_case_text(text, overrides=overrides), outdir)
     gc.collect()  # the open fields file is closed now, on every rank together
+
+
+def assert_series_agree(a: dict, b: dict, rtol: float = 1e-8) -> None:
+    """Two series.csv (as read_series dicts) have the same columns and rows, and every column
+    agrees to rtol of its largest value, or of one output unit (1 µm, 1 MPa, 1 N) where the
+    column is near zero (the thickness change under a constant gap: zero to solver tolerance).
+    Iteration counts are not compared: they depend on the partition and the cell numbering."""
+    assert a.keys() == b.keys()
+    for column in a:
+        if column.endswith("_iterations [-]"):
+            continue
+        x, y = np.asarray(a[column]), np.asarray(b[column])
+        assert x.shape == y.shape, column
+        assert np.max(np.abs(x - y)) <= rtol * max(np.max(np.abs(x)), 1.0), column
+

@@ -13,11 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from chemomech.case import load_case
 from chemomech.output.series import read_series
+from simulate import assert_series_agree
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted((ROOT / "cases").glob("*.yaml"))
@@ -34,20 +34,6 @@ def run(case: Path, outdir: Path, ranks: int, settings: tuple[str, ...] = ()) ->
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
-
-
-def assert_series_agree(a: dict, b: dict, rtol: float) -> None:
-    """Columns agree to rtol of their largest value, or of one output unit
-    (1 µm, 1 MPa, 1 N) where the column is near zero, e.g. the thickness
-    change under a constant gap, which is zero to solver tolerance."""
-    assert a.keys() == b.keys()
-    for column in a:
-        if column.endswith("_iterations [-]"):
-            continue  # Krylov counts depend on the partition
-        x, y = np.asarray(a[column]), np.asarray(b[column])
-        assert x.shape == y.shape, column
-        scale = max(np.max(np.abs(x)), 1.0)
-        assert np.max(np.abs(x - y)) <= rtol * scale, column
 
 
 def cycles(case: Path) -> int:

@@ -38,6 +38,7 @@ from chemomech.geometry.premeshed import (
 )
 from chemomech.output.series import read_series
 from chemomech.solve.run import run_case
+from simulate import assert_series_agree
 
 ROOT = Path(__file__).resolve().parents[1]
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
@@ -96,19 +97,6 @@ def shared_dir(factory, name: str) -> Path:
     return Path(WORLD.bcast(str(path) if path else None, root=0))
 
 
-def assert_same_series(a: dict, b: dict, rtol: float = 1e-8) -> None:
-    """Every column agrees to rtol of its largest value or of one output unit
-    (1 MPa, 1 um, ...) where the column is near zero; iteration counts are
-    not compared (the cells are numbered differently)."""
-    assert a.keys() == b.keys()
-    for column in a:
-        if column.endswith("_iterations [-]"):
-            continue
-        x, y = np.asarray(a[column]), np.asarray(b[column])
-        assert x.shape == y.shape, column
-        assert np.max(np.abs(x - y)) <= rtol * max(np.max(np.abs(x)), 1.0), column
-
-
 @pytest.fixture(scope="module")
 def run_pair(tmp_path_factory):
     """For a case name: (case text, meshing run's outdir, mesh directory, pre-meshed run's outdir),
@@ -136,7 +124,7 @@ def runs(request, run_pair):
 
 def test_premeshed_run_gives_the_series_of_a_meshing_run(runs):
     _, meshed, mesh_dir, premeshed = runs
-    assert_same_series(read_series(meshed / "series.csv"), read_series(premeshed / "series.csv"))
+    assert_series_agree(read_series(meshed / "series.csv"), read_series(premeshed / "series.csv"))
     summary = json.loads((premeshed / "summary.json").read_text())
     record = json.loads((mesh_dir / "domain.json").read_text())
     assert summary["mesh"]["premeshed"]["directory"] == str(mesh_dir.resolve())
@@ -308,7 +296,7 @@ def test_run_on_two_ranks_from_a_domain_meshed_on_one(tmp_path, run_pair):
                "-o", str(outdir), "--mesh", str(mesh_dir)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert_same_series(read_series(meshed / "series.csv"), read_series(outdir / "series.csv"))
+    assert_series_agree(read_series(meshed / "series.csv"), read_series(outdir / "series.csv"))
     assert json.loads((outdir / "summary.json").read_text())["ranks"] == 2
     shutil.rmtree(outdir)
 
