@@ -12,6 +12,9 @@ History states (quadrature-point inelasticity) hook into SNES: before every
 residual evaluation at an iterate x, ``before_residual()`` runs their return
 mapping at u = x, and before every Jacobian ``before_jacobian()`` their
 consistent tangent.
+
+Newton updates of a single unknown land exactly on the Dirichlet values,
+and the residual then skips dolfinx's lifting (chemomech.solve.dirichlet_rows).
 """
 
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chemomech.dolfinx_compat import PETSc, dolfinx
+from chemomech.solve.dirichlet_rows import DirichletRows
 from chemomech.solve.release import destroy_problem
 
 
@@ -164,11 +168,11 @@ class NewtonSolver:
         norms = self._norms
         self.problem.solver.setMonitor(lambda snes, iteration, norm: norms.append(norm))
         self._hooks, self._bcs = tuple(hooks), bcs
-        if hooks:
-            self._hook(list(hooks), bcs)
+        if not blocked:
+            self._install_callbacks(list(hooks), bcs)
 
-    def _hook(self, hooks: list, bcs) -> None:
-        """Run the hooks at each iterate before SNES assembles the residual or the Jacobian.
+    def _install_callbacks(self, hooks: list, bcs) -> None:
+        """SNES callbacks: the hooks at each iterate, updates projected onto g, lifting only where x_D ≠ g.
 
         The callbacks hold the forms and the Function, never the problem or
         self (that would be a cycle through SNES the garbage collector cannot
@@ -177,6 +181,7 @@ class NewtonSolver:
         problem = self.problem
         u, F, J, P = problem.u, problem.F, problem.J, problem.preconditioner
         petsc = dolfinx.fem.petsc
+        rows = DirichletRows(bcs, u)
 
         def at_iterate(x):
             x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
@@ -186,16 +191,25 @@ class NewtonSolver:
             at_iterate(x)
             for hook in hooks:
                 hook.before_residual()
-            petsc.assemble_residual(snes, x, b, u, F, J, bcs)
-
-        def jacobian(snes, x, A, P_mat):
-            at_iterate(x)
-            for hook in hooks:
-                hook.before_jacobian()
-            petsc.assemble_jacobian(snes, x, A, P_mat, u, J, P, bcs)
+            with b.localForm() as local:
+                local.set(0.0)
+            petsc.assemble_vector(b, F)
+            if not rows.hold(x):
+                petsc.apply_lifting(b, [J], bcs=[bcs], x0=[x], alpha=-1.0)
+            b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+            petsc.set_bc(b, bcs, x0=x, alpha=-1.0)
 
         problem.solver.setFunction(residual, problem.b)
-        problem.solver.setJacobian(jacobian, problem.A, problem.P_mat)
+        problem.solver.getKSP().setPostSolve(lambda ksp, rhs, update: rows.project(rhs, update))
+        if hooks:
+
+            def jacobian(snes, x, A, P_mat):
+                at_iterate(x)
+                for hook in hooks:
+                    hook.before_jacobian()
+                petsc.assemble_jacobian(snes, x, A, P_mat, u, J, P, bcs)
+
+            problem.solver.setJacobian(jacobian, problem.A, problem.P_mat)
 
     def close(self) -> None:
         """Destroy the SNES, its matrix and vectors now (collective; see chemomech.solve.release)."""
