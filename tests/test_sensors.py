@@ -48,3 +48,38 @@ def test_bragg_shifts_get_their_own_panel():
     labels = [label for label, _ in _signal_panels(series)]
     assert labels == ["stack pressure [MPa]", "thickness change [um]", "Bragg shift [pm]", "lithiation [-]"]
     assert len(_signal_panels(series)[2][1]) == 4
+
+
+@pytest.mark.parametrize("degree", [1, 2])
+def test_load_cell_form_on_the_top_layer_equals_the_full_form(degree):
+    """on_support keeps every region's integrand and drops only cells where the probe vanishes."""
+    import ufl
+
+    from chemomech.dolfinx_compat import MPI, dolfinx
+    from chemomech.sensors.plunger import on_support
+
+    mesh = dolfinx.mesh.create_unit_cube(MPI.COMM_WORLD, 6, 6, 6, dolfinx.mesh.CellType.tetrahedron)
+    tdim = mesh.topology.dim
+    cells = np.arange(mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts, dtype=np.int32)
+    midpoints = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)
+    tagged = cells[midpoints[:, 1] < 0.8]  # the cells with y > 0.8 stay untagged
+    tags = dolfinx.mesh.meshtags(mesh, tdim, tagged, np.where(midpoints[tagged, 0] < 0.5, 3, 5).astype(np.int32))
+    space = dolfinx.fem.functionspace(mesh, ("Lagrange", degree, (3,)))
+    u, probe = dolfinx.fem.Function(space), dolfinx.fem.Function(space)
+    u.interpolate(lambda x: np.stack([x[0] * x[2] ** 2, np.sin(x[1]) * x[2], x[2] ** 3 + x[0]]))
+    top = dolfinx.mesh.locate_entities_boundary(mesh, tdim - 1, lambda x: np.isclose(x[2], 1.0))
+    probe.x.array[dolfinx.fem.locate_dofs_topological(space.sub(2), tdim - 1, top)] = 1.0
+    dx = ufl.Measure("dx", domain=mesh, subdomain_data=tags)
+    stress = ufl.grad(u) + ufl.grad(u).T
+    form = 2.0 * ufl.inner(stress, ufl.grad(probe)) * dx(3) + 7.0 * ufl.inner(stress, ufl.grad(probe)) * dx((5,))
+    form += ufl.inner(u, probe) * dx  # everywhere, the untagged cells included
+
+    def total(f):
+        return mesh.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f)))
+
+    full, restricted = total(form), total(on_support(form, probe))
+    assert abs(full) > 1e-3
+    assert restricted == pytest.approx(full, rel=1e-13)
+    support = on_support(form, probe).integrals()[0].subdomain_data()
+    layer = mesh.comm.allreduce(support.indices.size)
+    assert layer < mesh.comm.allreduce(cells.size) / 3

@@ -231,9 +231,10 @@ def linear_weibull_integral(kind: str, mesh_size: float, m: float) -> tuple[floa
     height = ufl.SpatialCoordinate(mesh)[mesh.geometry.dim - 1]
     z = dolfinx.fem.Expression(height, model.quadrature_points).eval(mesh, cells).reshape(cells.size, -1)
     peak = 80e6
-    sim.stresses.point_stress = np.zeros((*z.shape, 3, 3))
-    sim.stresses.point_stress[..., 0, 0] = peak * z / HEIGHT  # σ1 = σ_xx; the compressive σ_zz is not σ1
-    sim.stresses.point_stress[..., 2, 2] = -peak
+    stress = np.zeros((*z.shape, 3, 3))
+    stress[..., 0, 0] = peak * z / HEIGHT  # σ1 = σ_xx; the compressive σ_zz is not σ1
+    stress[..., 2, 2] = -peak
+    sim.stresses.update(stress)
     volume = region_volume(sim, "bar")
     props = FractureProperties(weibull_modulus=m, weibull_scale=SCALE, weibull_volume=volume)
     row = RiskMeasures(sim.model, sim.stresses, {"bar": props}, {}).columns({})

@@ -78,6 +78,11 @@ def read_simplex_mesh(path: Path, tdim: int) -> SimplexMesh:
     return _read_simplex_mesh(path.resolve(), tdim, stat.st_size, stat.st_mtime_ns)
 
 
+def forget_meshes() -> None:
+    """Drop the kept mesh file: once the domain is built it only holds memory (every rank read it)."""
+    _read_simplex_mesh.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _read_simplex_mesh(path: Path, tdim: int, size: int, modified: int) -> SimplexMesh:
     import meshio

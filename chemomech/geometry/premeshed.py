@@ -30,6 +30,7 @@ import json
 from pathlib import Path
 
 import chemomech
+from chemomech.case.datafiles import forget_meshes
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.errors import PremeshedError
 from chemomech.geometry.domain import Domain, build_domain, saved_mesh_file
@@ -61,9 +62,12 @@ def geometry_fingerprint(geometry) -> str:
 def case_domain(case, comm: MPI.Comm, mesh_dir: Path | None = None) -> Domain:
     """The domain of ``case``: read from ``mesh_dir`` if given, else meshed (saved if ``save_mesh``)."""
     if mesh_dir is None:
-        return build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))
-    fingerprint = geometry_fingerprint(case.geometry) if comm.rank == 0 else None  # may hash a large image
-    return read_domain(mesh_dir, comm.bcast(fingerprint, root=0), comm)
+        domain = build_domain(case.geometry, comm, mesh_file=saved_mesh_file(case))
+    else:
+        fingerprint = geometry_fingerprint(case.geometry) if comm.rank == 0 else None  # may hash a large image
+        domain = read_domain(mesh_dir, comm.bcast(fingerprint, root=0), comm)
+    forget_meshes()
+    return domain
 
 
 def version_warnings(domain) -> list[str]:

@@ -20,16 +20,15 @@ holds only the square of their difference. p = 0 (A = qI) gives λ = q.
 import numpy as np
 
 
-def _deviator(tensors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(q, B = A − qI) of (..., 3, 3) tensors."""
+def _deviator_invariants(tensors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(q, tr(B²)/6 = p², det B) of symmetric (..., 3, 3) tensors, from their six components."""
     a = np.asarray(tensors, dtype=float)
     q = (a[..., 0, 0] + a[..., 1, 1] + a[..., 2, 2]) / 3
-    return q, a - q[..., None, None] * np.eye(3)
-
-
-def _squared_norm(b: np.ndarray) -> np.ndarray:
-    """tr(B²) = B:B of symmetric B (without a temporary of B's size)."""
-    return np.einsum("...ij,...ij->...", b, b)
+    b00, b11, b22 = a[..., 0, 0] - q, a[..., 1, 1] - q, a[..., 2, 2] - q
+    b01, b02, b12 = a[..., 0, 1], a[..., 0, 2], a[..., 1, 2]
+    p2 = (b00 * b00 + b11 * b11 + b22 * b22 + 2 * (b01 * b01 + b02 * b02 + b12 * b12)) / 6
+    det = b00 * (b11 * b22 - b12 * b12) - b01 * (b01 * b22 - b12 * b02) + b02 * (b01 * b12 - b11 * b02)
+    return q, p2, det
 
 
 def determinant(tensors: np.ndarray) -> np.ndarray:
@@ -42,18 +41,23 @@ def determinant(tensors: np.ndarray) -> np.ndarray:
     )
 
 
-def principal_values(tensors: np.ndarray) -> np.ndarray:
-    """Eigenvalues in ascending order (as numpy.linalg.eigvalsh) of symmetric (..., 3, 3) ``tensors``."""
-    q, b = _deviator(tensors)
-    p = np.sqrt(_squared_norm(b) / 6)
-    cube = p**3
-    r = determinant(b) / (2 * np.where(cube > 0, cube, 1.0))
+def principal_and_von_mises(tensors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvalues in ascending order, von Mises 3p) of symmetric (..., 3, 3) ``tensors``."""
+    q, p2, det = _deviator_invariants(tensors)
+    p = np.sqrt(p2)
+    cube = p2 * p
+    r = det / (2 * np.where(cube > 0, cube, 1.0))
     theta = np.arccos(np.clip(r, -1.0, 1.0)) / 3
     largest = q + 2 * p * np.cos(theta)
     smallest = q + 2 * p * np.cos(theta + 2 * np.pi / 3)
-    return np.stack([smallest, 3 * q - largest - smallest, largest], axis=-1)
+    return np.stack([smallest, 3 * q - largest - smallest, largest], axis=-1), 3 * p
+
+
+def principal_values(tensors: np.ndarray) -> np.ndarray:
+    """Eigenvalues in ascending order (as numpy.linalg.eigvalsh) of symmetric (..., 3, 3) ``tensors``."""
+    return principal_and_von_mises(tensors)[0]
 
 
 def von_mises(tensors: np.ndarray) -> np.ndarray:
     """√(3 J₂) of symmetric (..., 3, 3) ``tensors``: 3p in the notation above."""
-    return np.sqrt(1.5 * _squared_norm(_deviator(tensors)[1]))
+    return 3 * np.sqrt(_deviator_invariants(tensors)[1])

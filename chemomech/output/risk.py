@@ -38,7 +38,6 @@ import numpy as np
 import ufl
 
 from chemomech.dolfinx_compat import MPI, dolfinx
-from chemomech.output.principal import principal_values
 
 FLAW_CAP = 1.0
 """Largest critical flaw size reported, m (also where σ1 ≤ 0)."""
@@ -171,8 +170,7 @@ class RiskMeasures:
 
     def _point_sigma1(self, cells: np.ndarray) -> np.ndarray:
         """σ1 at the quadrature points of ``cells`` (cells × points)."""
-        sigma = self.stresses.point_stress[cells]
-        return principal_values(0.5 * (sigma + sigma.transpose(0, 1, 3, 2)))[..., -1]
+        return self.stresses.point_sigma1()[cells]
 
     def describe(self) -> dict:
         """The parameters used, with sources, for summary.json."""

@@ -9,9 +9,10 @@ positive),
     hydrostatic σ_h = tr σ / 3.
 
 The cell-mean tensors are kept (``cell_stress``, local cells with ghosts)
-for the interface tractions (chemomech.output.interfaces), and the tensors
-at the quadrature points (``point_stress``, cells × points × 3 × 3) for the
-Weibull integrals (chemomech.output.risk).
+for the interface tractions (chemomech.output.interfaces), and σ1 at the
+quadrature points (``point_sigma1()``, cells × points) for the Weibull
+integrals (chemomech.output.risk); with one point per cell that is the
+cell's σ1.
 
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
 volume mean of σ_h, ∫ σ_h dV / ∫ dV, integrated by quadrature.
@@ -21,7 +22,8 @@ import numpy as np
 import ufl
 
 from chemomech.dolfinx_compat import MPI, dolfinx
-from chemomech.output.principal import principal_values, von_mises
+from chemomech.output.chunks import chunks
+from chemomech.output.principal import principal_and_von_mises, principal_values
 
 
 class StressFields:
@@ -54,18 +56,36 @@ class StressFields:
             )
         self._comm = mesh.comm
         self.cell_stress = np.zeros((self._cells.size, 3, 3))
-        self.point_stress = np.zeros((self._cells.size, len(self._weights), 3, 3))
+        self._principal = np.zeros((self._cells.size, 3))
+        self._point_sigma1 = np.zeros((self._cells.size, len(self._weights))) if len(self._weights) > 1 else None
 
-    def update(self) -> None:
-        """Re-evaluate the fields for the current displacement."""
-        self.point_stress = values = self._expression.eval(self.model.domain.mesh, self._cells)
-        sigma = np.einsum("q,cqij->cij", self._weights, values)
-        self.cell_stress = 0.5 * (sigma + sigma.transpose(0, 2, 1))
-        principal = principal_values(self.cell_stress)
-        self.sigma1.x.array[self._dofs] = principal[:, 2]
-        self.sigma3.x.array[self._dofs] = principal[:, 0]
-        self.von_mises.x.array[self._dofs] = von_mises(self.cell_stress)
+    def update(self, point_stress: np.ndarray | None = None) -> None:
+        """Re-evaluate the fields for the current displacement (a chunk of cells at a time).
+
+        Or take them from ``point_stress`` (local cells × points × 3 × 3: a
+        prescribed stress field).
+        """
+        mesh, points = self.model.domain.mesh, len(self._weights)
+        mises = np.empty(self._cells.size)
+        for part in chunks(self._cells.size):
+            if point_stress is None:
+                values = self._expression.eval(mesh, self._cells[part])
+            else:
+                values = point_stress[part]
+            values = 0.5 * (values + values.transpose(0, 1, 3, 2))
+            cell = values[:, 0] if points == 1 else np.einsum("q,cqij->cij", self._weights, values)
+            self.cell_stress[part] = cell
+            self._principal[part], mises[part] = principal_and_von_mises(cell)
+            if points > 1:
+                self._point_sigma1[part] = principal_values(values)[..., -1]
+        self.sigma1.x.array[self._dofs] = self._principal[:, 2]
+        self.sigma3.x.array[self._dofs] = self._principal[:, 0]
+        self.von_mises.x.array[self._dofs] = mises
         self.hydrostatic.x.array[self._dofs] = np.trace(self.cell_stress, axis1=1, axis2=2) / 3
+
+    def point_sigma1(self) -> np.ndarray:
+        """σ1 at the quadrature points of the local cells (cells × points)."""
+        return self._principal[:, 2:] if len(self._weights) == 1 else self._point_sigma1
 
     def _reduced(self, values, op, empty):
         local = op(values) if values.size else empty
