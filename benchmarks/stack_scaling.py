@@ -4,7 +4,7 @@
 
 Runs ``benchmarks/cases/stack_3d.yaml`` (quarter cylinder, 50 MPa preload in
 one step, constant gap, discharge to xi = 1 in 4 steps, no field output) at
-mesh sizes giving about 20k, 100k and 400k displacement dofs, each on every
+mesh sizes giving about 50k, 200k and 1M displacement dofs, each on every
 rank count, through ``benchmarks/instrumented_run.py`` under ``mpiexec``.
 Prints a table and writes ``benchmarks/out/stack_scaling.csv`` and
 ``benchmarks/out/stack_scaling.png`` (time per Newton step and Krylov
@@ -56,9 +56,9 @@ from bench_common import (
 HERE = Path(__file__).resolve().parent
 CASE = HERE / "cases" / "stack_3d.yaml"
 
-SIZES = {"small": 50.0, "medium": 29.0, "large": 17.5}
+SIZES = {"small": 37.0, "medium": 22.5, "large": 12.6}
 """In-plane element size h (um) of each size: cathode element layers h/2 thick,
-separator and anode h. About 20k, 100k and 400k displacement dofs."""
+separator and anode h. About 50k, 200k and 1M displacement dofs."""
 
 COLUMNS = ["size", "ranks", *SOLVER_COLUMNS]
 

@@ -4,6 +4,13 @@ GAMG is given the rigid-body modes of the model as its near-nullspace
 (translations, and rotations about the axes the model can rotate about), and
 keeps its interpolation across Newton steps of one solve.
 
+With GAMG the Jacobian is a block matrix (BAIJ, one d × d block per pair of
+nodes): element matrices go in block by block and CG's products run on
+blocks, about half the assembly time and two thirds of the CG time of the
+point-wise (AIJ) matrix on the inclusion benchmark. GAMG builds its graph
+only from AIJ, so the hierarchy is built from an AIJ copy, refreshed
+whenever SNES rebuilds the preconditioner (0.02 s at 50k dofs).
+
 Several unknowns (the mixed u–p formulation) are solved as one blocked
 system, assembled into a single MPI matrix (``kind="mpi"``) for MUMPS; the
 case schema refuses GAMG there (a saddle point is not positive definite).
@@ -148,18 +155,22 @@ class NewtonSolver:
         if blocked and hooks:
             raise ValueError("history states (compaction, creep) need the displacement formulation")
         options = petsc_options(settings, force_scale, symmetric=not hooks)
+        gamg = settings.linear_solver == "gamg"
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,
             bcs=bcs,
-            kind="mpi" if blocked else None,
+            kind="mpi" if blocked else "baij" if gamg else None,
             petsc_options_prefix=prefix,
             petsc_options=options,
         )
         forget_options(prefix, options)
-        if settings.linear_solver == "gamg":
+        self._amg_matrix = None
+        if gamg:
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
-            self.problem.A.setNearNullSpace(nullspace)
+            self._amg_matrix = dolfinx.fem.petsc.create_matrix(self.problem.J)
+            self._amg_matrix.setNearNullSpace(nullspace)
+            self._rebuild_every = options["snes_lag_preconditioner"]
         # The monitor holds the list, not self: SNES → monitor → self → SNES
         # would be a cycle the garbage collector cannot see through petsc4py,
         # and every solver (with its matrix, MUMPS factors and their MPI
@@ -199,21 +210,26 @@ class NewtonSolver:
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             petsc.set_bc(b, bcs, x0=x, alpha=-1.0)
 
+        amg = self._amg_matrix
+        rebuild_every = self._rebuild_every if amg is not None else 1
+
+        def jacobian(snes, x, A, P_mat):
+            at_iterate(x)
+            for hook in hooks:
+                hook.before_jacobian()
+            petsc.assemble_jacobian(snes, x, A, P_mat, u, J, P, bcs)
+            if amg is not None and snes.getIterationNumber() % rebuild_every == 0:  # SNES rebuilds GAMG now
+                A.copy(amg, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+
         problem.solver.setFunction(residual, problem.b)
+        problem.solver.setJacobian(jacobian, problem.A, amg if amg is not None else problem.P_mat)
         problem.solver.getKSP().setPostSolve(lambda ksp, rhs, update: rows.project(rhs, update))
-        if hooks:
-
-            def jacobian(snes, x, A, P_mat):
-                at_iterate(x)
-                for hook in hooks:
-                    hook.before_jacobian()
-                petsc.assemble_jacobian(snes, x, A, P_mat, u, J, P, bcs)
-
-            problem.solver.setJacobian(jacobian, problem.A, problem.P_mat)
 
     def close(self) -> None:
-        """Destroy the SNES, its matrix and vectors now (collective; see chemomech.solve.release)."""
+        """Destroy the SNES, its matrices and vectors now (collective; see chemomech.solve.release)."""
         destroy_problem(self.problem)
+        if self._amg_matrix is not None:
+            self._amg_matrix.destroy()
 
     def residual_norm(self) -> float:
         """‖R(u)‖ at the current u: the residual with the Dirichlet rows g − u (hooks run first).
