@@ -56,6 +56,7 @@ HERE = Path(__file__).resolve().parent
 CASE = HERE / "cases" / "inclusion.yaml"
 REFERENCE = HERE / "inclusion_reference.py"
 WARMUP_H = 2.0e-6
+TOOLS = ("reference", "chemomech", "chemomech_premeshed")
 
 COLUMNS = [
     "size", "ranks", "tool", "dofs", "mesh_write_s", "premesh_s", "total_s", "setup_s", "solve_s", "newton", "s_per_newton",
@@ -169,12 +170,16 @@ def plot(rows: list[dict], path: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="small,medium,large", help=f"comma-separated, from {','.join(SIZES)}")
+    parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, from {','.join(TOOLS)}")
     add_run_options(parser, "inclusion_compare.csv")
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     if unknown := [s for s in sizes if s not in SIZES]:
         parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
     ranks = [int(r) for r in args.ranks.split(",")]
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    if unknown := [t for t in tools if t not in TOOLS]:
+        parser.error(f"unknown tool(s) {unknown}; choose from {list(TOOLS)}")
     folder = args.out / "inclusion"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = args.out / "inclusion_compare.csv", args.out / "inclusion_compare.png"
@@ -203,7 +208,7 @@ def main(argv=None) -> int:
         print(f"{size}: h = {SIZES[size] * 1e6:g} um, mesh written in {mesh_write:.1f} s, "
               f"pre-meshed by chemomech in {premesh_time:.1f} s", flush=True)
         for n in ranks:
-            for tool in ("reference", "chemomech", "chemomech_premeshed"):
+            for tool in tools:
                 tries = []
                 for attempt in range(max(args.repeat, 1)):
                     run = folder / "runs" / f"{size}_np{n}_{attempt}"
