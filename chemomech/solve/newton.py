@@ -9,7 +9,7 @@ nodes): element matrices go in block by block and CG's products run on
 blocks, about half the assembly time and two thirds of the CG time of the
 point-wise (AIJ) matrix on the inclusion benchmark. GAMG builds its graph
 only from AIJ, so the hierarchy is built from an AIJ copy, refreshed
-whenever SNES rebuilds the preconditioner (0.02 s at 50k dofs).
+whenever SNES rebuilds the preconditioner (0.03 s at 50k dofs).
 
 Several unknowns (the mixed u–p formulation) are solved as one blocked
 system, assembled into a single MPI matrix (``kind="mpi"``) for MUMPS; the
