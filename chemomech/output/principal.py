@@ -56,8 +56,3 @@ def principal_and_von_mises(tensors: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def principal_values(tensors: np.ndarray) -> np.ndarray:
     """Eigenvalues in ascending order (as numpy.linalg.eigvalsh) of symmetric (..., 3, 3) ``tensors``."""
     return principal_and_von_mises(tensors)[0]
-
-
-def von_mises(tensors: np.ndarray) -> np.ndarray:
-    """√(3 J₂) of symmetric (..., 3, 3) ``tensors``: 3p in the notation above."""
-    return 3 * np.sqrt(_deviator_invariants(tensors)[1])
