@@ -57,10 +57,19 @@ class InterfaceTractions:
             cells = to_cells.array[to_cells.offsets[facets][:, None] + np.arange(2)]  # interior: two cells each
             normals, areas = _facet_geometry(mesh, facets, model.kind)
             self._facets[name] = (cells, normals, areas)
+        # the cells along the interfaces, and each facet's two as positions among them
+        self._cells, positions = np.unique(
+            np.concatenate([c.ravel() for c, _, _ in self._facets.values()] or [np.empty(0, np.int32)]),
+            return_inverse=True,
+        )
+        start = 0
+        for name, (cells, normals, areas) in self._facets.items():
+            self._facets[name] = (positions[start : start + cells.size].reshape(cells.shape), normals, areas)
+            start += cells.size
 
     def statistics(self) -> dict[str, dict[str, float]]:
         """Per interface: normal_traction_mean, _max, _min (Pa) and tensile_area_fraction (-)."""
-        sigma = self.stresses.cell_stress
+        sigma = self.stresses.cell_mean(self._cells)
         stats = {}
         for name, (cells, normals, areas) in self._facets.items():
             mean = 0.5 * (sigma[cells[:, 0]] + sigma[cells[:, 1]])

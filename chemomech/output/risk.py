@@ -156,7 +156,7 @@ class RiskMeasures:
             if props.tensile_strength is not None:
                 row[f"{region}_risk_ratio_max [-]"] = peak / props.tensile_strength
             if props.weibull:
-                probability, effective_volume = weibull(self._point_sigma1(cells), volumes, props, self._comm)
+                probability, effective_volume = weibull(self.stresses.point_sigma1(cells), volumes, props, self._comm)
                 row[f"{region}_failure_probability [-]"] = probability
                 row[f"{region}_effective_volume [m3]"] = effective_volume
             if props.fracture_toughness is not None:
@@ -167,10 +167,6 @@ class RiskMeasures:
             if short in self.strengths:
                 row[f"{short}_opening_risk_max [-]"] = values["normal_traction_max"] / self.strengths[short][0]
         return row
-
-    def _point_sigma1(self, cells: np.ndarray) -> np.ndarray:
-        """σ1 at the quadrature points of ``cells`` (cells × points)."""
-        return self.stresses.point_sigma1()[cells]
 
     def describe(self) -> dict:
         """The parameters used, with sources, for summary.json."""

@@ -8,11 +8,13 @@ positive),
     von Mises  σ_vM = √(½[(σ1−σ2)² + (σ2−σ3)² + (σ3−σ1)²]),
     hydrostatic σ_h = tr σ / 3.
 
-The cell-mean tensors are kept (``cell_stress``, local cells with ghosts)
-for the interface tractions (chemomech.output.interfaces), and σ1 at the
-quadrature points (``point_sigma1()``, cells × points) for the Weibull
-integrals (chemomech.output.risk); with one point per cell that is the
-cell's σ1.
+Only the four DG0 fields are kept. The cell-mean tensors of given cells
+(``cell_mean(cells)``: the cells along interfaces, for the tractions of
+chemomech.output.interfaces) are evaluated when asked for: kept for every
+cell they would take 72 B per cell, 0.15 kB per displacement dof of a P1
+tetrahedral mesh. σ1 at the quadrature points (``point_sigma1(cells)``,
+cells × points, for the Weibull integrals of chemomech.output.risk) is
+kept only with more than one point per cell; with one it is the cell's σ1.
 
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
 volume mean of σ_h, ∫ σ_h dV / ∫ dV, integrated by quadrature.
@@ -55,9 +57,16 @@ class StressFields:
                 dolfinx.fem.form(model.weight * dx),
             )
         self._comm = mesh.comm
-        self.cell_stress = np.zeros((self._cells.size, 3, 3))
-        self._principal = np.zeros((self._cells.size, 3))
         self._point_sigma1 = np.zeros((self._cells.size, len(self._weights))) if len(self._weights) > 1 else None
+
+    def _point_values(self, cells: np.ndarray, point_stress: np.ndarray | None = None) -> np.ndarray:
+        """Symmetrised σ at the quadrature points of ``cells`` (cells × points × 3 × 3)."""
+        values = self._expression.eval(self.model.domain.mesh, cells) if point_stress is None else point_stress
+        return 0.5 * (values + values.transpose(0, 1, 3, 2))
+
+    def _cell_means(self, values: np.ndarray) -> np.ndarray:
+        """Cell means of point ``values`` (cells × points × 3 × 3) with the quadrature weights."""
+        return values[:, 0] if len(self._weights) == 1 else np.einsum("q,cqij->cij", self._weights, values)
 
     def update(self, point_stress: np.ndarray | None = None) -> None:
         """Re-evaluate the fields for the current displacement (a chunk of cells at a time).
@@ -65,27 +74,29 @@ class StressFields:
         Or take them from ``point_stress`` (local cells × points × 3 × 3: a
         prescribed stress field).
         """
-        mesh, points = self.model.domain.mesh, len(self._weights)
-        mises = np.empty(self._cells.size)
+        fields = (self.sigma3.x.array, self.sigma1.x.array, self.von_mises.x.array, self.hydrostatic.x.array)
         for part in chunks(self._cells.size):
-            if point_stress is None:
-                values = self._expression.eval(mesh, self._cells[part])
-            else:
-                values = point_stress[part]
-            values = 0.5 * (values + values.transpose(0, 1, 3, 2))
-            cell = values[:, 0] if points == 1 else np.einsum("q,cqij->cij", self._weights, values)
-            self.cell_stress[part] = cell
-            self._principal[part], mises[part] = principal_and_von_mises(cell)
-            if points > 1:
+            values = self._point_values(self._cells[part], None if point_stress is None else point_stress[part])
+            cell = self._cell_means(values)
+            principal, mises = principal_and_von_mises(cell)
+            dofs = self._dofs[part]
+            fields[0][dofs], fields[1][dofs], fields[2][dofs] = principal[:, 0], principal[:, 2], mises
+            fields[3][dofs] = np.trace(cell, axis1=1, axis2=2) / 3
+            if self._point_sigma1 is not None:
                 self._point_sigma1[part] = principal_values(values)[..., -1]
-        self.sigma1.x.array[self._dofs] = self._principal[:, 2]
-        self.sigma3.x.array[self._dofs] = self._principal[:, 0]
-        self.von_mises.x.array[self._dofs] = mises
-        self.hydrostatic.x.array[self._dofs] = np.trace(self.cell_stress, axis1=1, axis2=2) / 3
 
-    def point_sigma1(self) -> np.ndarray:
-        """σ1 at the quadrature points of the local cells (cells × points)."""
-        return self._principal[:, 2:] if len(self._weights) == 1 else self._point_sigma1
+    def cell_mean(self, cells: np.ndarray) -> np.ndarray:
+        """Cell-mean Cauchy stress tensors of the local ``cells`` for the current displacement (cells × 3 × 3)."""
+        means = np.empty((cells.size, 3, 3))
+        for part in chunks(cells.size):
+            means[part] = self._cell_means(self._point_values(cells[part]))
+        return means
+
+    def point_sigma1(self, cells: np.ndarray) -> np.ndarray:
+        """σ1 at the quadrature points of the local ``cells`` (cells × points)."""
+        if self._point_sigma1 is None:
+            return self.sigma1.x.array[self._dofs[cells]][:, None]
+        return self._point_sigma1[cells]
 
     def _reduced(self, values, op, empty):
         local = op(values) if values.size else empty

@@ -27,6 +27,7 @@ from chemomech.output.runlog import RunLog
 from chemomech.output.snapshots import draw_snapshots
 from chemomech.output.series import SeriesWriter
 from chemomech.solve.checkpoint import Checkpointer, read_checkpoint, restore
+from chemomech.solve.heap import map_large_blocks
 from chemomech.solve.observe import StepObserver
 from chemomech.solve.simulation import build_simulation
 
@@ -114,6 +115,7 @@ def run_case(
     instead of being meshed.
     """
     wall_start = time.perf_counter()
+    map_large_blocks()
     outdir = Path(outdir)
     if comm.rank == 0:
         removed = form_cache.repair()
