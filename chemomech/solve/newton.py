@@ -86,6 +86,7 @@ def petsc_options(settings, force_scale: float, *, symmetric: bool = True) -> di
             "ksp_max_it": 1000,
             "pc_type": "gamg",
             "pc_gamg_reuse_interpolation": True,
+            "pc_gamg_threshold": -1.0 if settings.amg_threshold is None else settings.amg_threshold,
             "mg_levels_ksp_type": "chebyshev",
             "mg_levels_pc_type": "jacobi",
         }
