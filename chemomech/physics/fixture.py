@@ -60,7 +60,7 @@ class StackFixture:
 
     def _top_gap_bc(self):
         model = self.model
-        sub = model.space.sub(model.axial)
+        sub = model.component_space(model.axial)
         collapsed, self._axial_map = sub.collapse()
         self._gap_value = dolfinx.fem.Function(collapsed)
         facets = model.domain.facet_tags.find(model.domain.boundaries["top"])

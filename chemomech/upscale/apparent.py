@@ -131,8 +131,11 @@ class RVELoading:
             if self.comm.allreduce(len(vertices)) == 0:
                 raise SolverFailure(f"no mesh vertex at the box corner {point.tolist()} m to hold (a pore there?)")
             bcs += [
-                dolfinx.fem.dirichletbc(0.0, dolfinx.fem.locate_dofs_topological(self.model.space.sub(c), 0, vertices),
-                                        self.model.space.sub(c))
+                dolfinx.fem.dirichletbc(
+                    0.0,
+                    dolfinx.fem.locate_dofs_topological(self.model.component_space(c), 0, vertices),
+                    self.model.component_space(c),
+                )
                 for c in components
             ]
         return bcs
