@@ -7,12 +7,14 @@ triple-phase line are known exactly.
 """
 
 import json
+import math
 from itertools import permutations
 
 import numpy as np
 import pytest
 
 from chemomech.microstructure import mesh_metrics, size_distribution
+from chemomech.microstructure.metrics import facet_neighbours, simplex_measures, unique_rows
 
 
 def cube_mesh(n: int, length: float = 1.0):
@@ -179,3 +181,47 @@ def test_size_distribution():
     json.dumps(result)
     with pytest.raises(ValueError):
         size_distribution([])
+
+
+@pytest.mark.parametrize(("k", "gdim"), [(1, 2), (1, 3), (2, 2), (2, 3), (3, 3)])
+def test_simplex_measures_closed_forms_match_the_gram_determinant(k, gdim):
+    """Edges, triangles and tetrahedra in closed form against √det(E Eᵀ)/k! (well-shaped random simplices)."""
+    rng = np.random.default_rng(k * 10 + gdim)
+    vertices = rng.random((500, k + 1, gdim))
+    vertices[:, 1:] += 2.0 * np.eye(k, gdim)  # keep them far from degenerate
+    edges = vertices[:, 1:] - vertices[:, :1]
+    gram = np.sqrt(np.linalg.det(edges @ np.swapaxes(edges, 1, 2))) / math.factorial(k)
+    assert np.allclose(simplex_measures(vertices), gram, rtol=1e-12)
+
+
+def test_unit_right_simplices_have_their_exact_measures():
+    assert simplex_measures(np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]], float))[0] == pytest.approx(1 / 6)
+    assert simplex_measures(np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0]]], float))[0] == pytest.approx(1 / 2)
+    assert simplex_measures(np.array([[[0, 0], [0, 2], [3, 0]]], float))[0] == pytest.approx(3.0)
+
+
+def test_facet_neighbours_of_two_tetrahedra_sharing_a_face():
+    cells = np.array([[0, 1, 2, 3], [1, 2, 3, 4]])
+    facets, of_entry, first, second = facet_neighbours(cells, 5)
+    assert len(facets) == 7  # 4 + 4 faces, one shared
+    shared = np.flatnonzero(second >= 0)
+    assert facets[shared].tolist() == [[1, 2, 3]]
+    assert (first[shared], second[shared]) == (0, 1)
+    assert np.all(facets[of_entry[:4]] == np.sort(cells[0][[[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]]], axis=1))
+    assert sorted(first[second < 0].tolist()) == [0, 0, 0, 1, 1, 1]
+    assert facets.tolist() == sorted(facets.tolist())
+
+
+def test_facet_neighbours_refuses_a_facet_of_three_cells():
+    cells = np.array([[0, 1, 2, 3], [0, 1, 2, 4], [0, 1, 2, 5]])
+    with pytest.raises(ValueError, match="more than two cells"):
+        facet_neighbours(cells, 6)
+
+
+@pytest.mark.parametrize("n_vertices", [60, 3_000_000_000])  # integer keys, and rows sorted column-wise (overflow)
+def test_unique_rows_matches_numpy(n_vertices):
+    rows = np.sort(np.random.default_rng(1).integers(0, 60, (5000, 3)), axis=1)
+    distinct, inverse = unique_rows(rows, n_vertices)
+    expected, expected_inverse = np.unique(rows, axis=0, return_inverse=True)
+    assert np.array_equal(distinct, expected)
+    assert np.array_equal(inverse, expected_inverse.reshape(-1))

@@ -31,6 +31,7 @@ import numpy as np
 from chemomech.geometry import box, gmsh_model
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
 from chemomech.microstructure import mesh_metrics
+from chemomech.microstructure.metrics import facet_neighbours
 
 FACE_TOL = 1e-6
 """A facet lies on a box face if its vertices are this close to the plane, relative to the box size."""
@@ -97,21 +98,12 @@ def name_facets(mesh: PhaseMesh, planes: dict[str, tuple[int, float]], tol: floa
     in the order: box faces, interfaces (region pairs in phase order),
     surfaces (regions in phase order); empty groups are left out.
     """
-    tdim = mesh.cells.shape[1] - 1
-    local = np.array(list(combinations(range(tdim + 1), tdim)))
-    facets = np.sort(mesh.cells[:, local], axis=2).reshape(-1, tdim)
-    owner = np.repeat(np.arange(len(mesh.cells)), tdim + 1)
-    order = np.lexsort(facets.T[::-1])
-    facets, owner = facets[order], owner[order]
-    first = np.ones(len(facets), dtype=bool)
-    first[1:] = (facets[1:] != facets[:-1]).any(axis=1)
-    start = np.flatnonzero(first)
-    count = np.diff(np.append(start, len(facets)))
-    if count.max() > 2:
-        raise RuntimeError("the mesh is not conforming: a facet is shared by more than two cells")
-    facets = facets[start]
-    a = mesh.phases[owner[start]]
-    b = np.where(count == 2, mesh.phases[owner[np.minimum(start + 1, len(owner) - 1)]], OUTSIDE)
+    try:
+        facets, _, first, second = facet_neighbours(mesh.cells, len(mesh.points))
+    except ValueError as err:
+        raise RuntimeError(f"the mesh is not conforming: {err}") from None
+    a = mesh.phases[first]
+    b = np.where(second >= 0, mesh.phases[second], OUTSIDE)
     void = mesh.names.index(mesh.void) if mesh.void is not None else OUTSIDE - 1
     regions = mesh.regions
     index = {name: mesh.names.index(name) for name in regions}

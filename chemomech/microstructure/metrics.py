@@ -41,32 +41,85 @@ FACE_TOLERANCE = 1e-8
 """Tolerance, relative to the largest box length, for a vertex to lie on a box face."""
 
 
-def unique_rows(rows: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of non-negative vertex indices, sorted, and the index of each input row among them.
+def _sorted_groups(rows: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+    """(order, new): the stable permutation that sorts ``rows`` lexicographically, and, along
+    the sorted rows, True where a row differs from the one before (the first of a group).
 
     Each row (v_0, …, v_{k−1}) becomes the integer Σ v_i n^(k−1−i), n =
-    ``n_vertices``, whose sort is the rows' lexicographic sort; a 1D unique
-    is an order of magnitude faster than ``np.unique(axis=0)`` (2 s against
-    0.2 s for the 350k facets of an 86k-tetrahedron mesh). Where n^k would
-    overflow int64 the rows are compared directly.
+    ``n_vertices``, whose sort is the rows' lexicographic sort: one 1D sort,
+    an order of magnitude faster than sorting rows (2 s against 0.2 s for
+    the 350k facets of an 86k-tetrahedron mesh). Where n^k would overflow
+    int64 the rows are sorted column by column.
     """
-    rows = np.asarray(rows, dtype=np.int64)
     width = rows.shape[1]
+    new = np.ones(len(rows), dtype=bool)
     if float(max(n_vertices, 1)) ** width >= 2.0**62:
-        distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
-        return distinct, inverse.reshape(-1)
+        order = np.lexsort(rows.T[::-1])
+        ordered = rows[order]
+        new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+        return order, new
     keys = rows[:, 0].copy()
     for column in range(1, width):
         keys = keys * n_vertices + rows[:, column]
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return rows[first], inverse.reshape(-1)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    new[1:] = ordered[1:] != ordered[:-1]
+    return order, new
+
+
+def unique_rows(rows: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of non-negative vertex indices, sorted, and the index of each input row among them."""
+    rows = np.asarray(rows, dtype=np.int64)
+    order, new = _sorted_groups(rows, n_vertices)
+    inverse = np.empty(len(rows), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return rows[order[new]], inverse
+
+
+def facet_neighbours(cells: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The facets of a conforming simplex mesh and the cells on either side of each.
+
+    Returns ``(facets, of_entry, first, second)``: the distinct facets as rows
+    of sorted vertex indices in lexicographic order; the facet of each (cell,
+    local facet) entry, cell-major, local facet k omitting vertex k; the cell
+    on one side of each facet; the cell on the other, or -1 on the mesh
+    boundary. Raises ValueError where more than two cells share a facet.
+    One sort of the (cell, local facet) entries finds all of it.
+    """
+    n_local = cells.shape[1]
+    local = [[j for j in range(n_local) if j != k] for k in range(n_local)]
+    listed = np.sort(np.asarray(cells, dtype=np.int64)[:, local].reshape(-1, n_local - 1), axis=1)
+    order, new = _sorted_groups(listed, n_vertices)
+    start = np.flatnonzero(new)
+    counts = np.diff(np.append(start, len(listed)))
+    if counts.max(initial=0) > 2:
+        raise ValueError("a facet is shared by more than two cells: the mesh is not a conforming simplex mesh")
+    of_entry = np.empty(len(listed), dtype=np.intp)
+    of_entry[order] = np.cumsum(new) - 1
+    owner = order // n_local  # the cell of each entry, grouped by facet, in cell order within a group
+    second = np.where(counts == 2, owner[np.minimum(start + 1, len(owner) - 1)], -1)
+    return listed[order[start]], of_entry, owner[start], second
 
 
 def simplex_measures(vertices: np.ndarray) -> np.ndarray:
-    """Measures of k-simplices given as vertex coordinates (n, k + 1, gdim): √det(E Eᵀ) / k!."""
+    """Measures of k-simplices given as vertex coordinates (n, k + 1, gdim): √det(E Eᵀ) / k!.
+
+    Evaluated in closed form where it has one (an order of magnitude faster
+    than batched LAPACK determinants): |E| for an edge, |e₁ × e₂| / 2 for a
+    triangle in 3D, |det E| / k! for a full-dimensional simplex (det(E Eᵀ)
+    = det(E)²).
+    """
     edges = vertices[:, 1:] - vertices[:, :1]
+    k, gdim = edges.shape[1], edges.shape[2]
+    if k == 1:
+        return np.linalg.norm(edges[:, 0], axis=1)
+    if k == 2 and gdim == 3:
+        return 0.5 * np.linalg.norm(np.cross(edges[:, 0], edges[:, 1]), axis=1)
+    if k == 2 and gdim == 2:
+        return 0.5 * np.abs(edges[:, 0, 0] * edges[:, 1, 1] - edges[:, 0, 1] * edges[:, 1, 0])
+    if k == 3 and gdim == 3:
+        return np.abs(np.einsum("ij,ij->i", edges[:, 0], np.cross(edges[:, 1], edges[:, 2]))) / 6.0
     gram = edges @ np.swapaxes(edges, 1, 2)
-    k = edges.shape[1]
     return np.sqrt(np.maximum(np.linalg.det(gram), 0.0)) / math.factorial(k)
 
 
@@ -127,20 +180,12 @@ class _Facets:
 
     def __init__(self, points: np.ndarray, cells: np.ndarray, lower: np.ndarray, upper: np.ndarray):
         n_cells, n_local = cells.shape
-        local = [[j for j in range(n_local) if j != k] for k in range(n_local)]  # facet k omits vertex k
-        listed = np.sort(cells[:, local].reshape(-1, n_local - 1), axis=1)
-        self.vertices, self.of_entry = unique_rows(listed, len(points))  # facet of each (cell, local facet), cell-major
-        counts = np.bincount(self.of_entry, minlength=len(self.vertices))
-        if counts.max() > 2:
-            raise ValueError("a facet is shared by more than two cells: the mesh is not a conforming simplex mesh")
-        order = np.argsort(self.of_entry, kind="stable")
-        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        owner = np.repeat(np.arange(n_cells), n_local)
-        interior = counts == 2
-        self.interior_cells = np.stack([owner[order[first[interior]]], owner[order[first[interior] + 1]]], axis=1)
+        self.vertices, self.of_entry, first, second = facet_neighbours(cells, len(points))
+        interior = second >= 0
+        self.interior_cells = np.stack([first[interior], second[interior]], axis=1)
         self.interior = np.flatnonzero(interior)
-        self.boundary = np.flatnonzero(counts == 1)
-        self.boundary_cells = owner[order[first[self.boundary]]]
+        self.boundary = np.flatnonzero(~interior)
+        self.boundary_cells = first[self.boundary]
         self.measures = simplex_measures(points[self.vertices])
         # on_face[f, axis, side]: all vertices of facet f on the lower (side 0) / upper (side 1) face of that axis
         x = points[self.vertices]
