@@ -15,7 +15,9 @@ not counted for either tool), then on each rank count
   facets, as for any imported mesh) and as ``chemomech_premeshed`` reading
   the domain that ``chemomech mesh`` wrote from it beforehand, in parallel
   (the large-run workflow; like the gmsh step, ``chemomech mesh`` is not
-  counted: ``premesh_s``).
+  counted: ``premesh_s``), and as ``chemomech_low_memory``: pre-meshed,
+  with ``solver.low_memory`` (one point-wise Jacobian, no block matrix);
+  not in the default ``--tools``.
 
 Both read the same .msh file and solve to the same Newton tolerances. Columns
 (one row per size, rank count and tool):
@@ -57,6 +59,7 @@ CASE = HERE / "cases" / "inclusion.yaml"
 REFERENCE = HERE / "inclusion_reference.py"
 WARMUP_H = 2.0e-6
 TOOLS = ("reference", "chemomech", "chemomech_premeshed")
+OPTIONAL_TOOLS = ("chemomech_low_memory",)
 
 COLUMNS = [
     "size", "ranks", "tool", "dofs", "mesh_write_s", "premesh_s", "total_s", "setup_s", "solve_s", "newton", "s_per_newton",
@@ -106,11 +109,15 @@ def premesh(mesh: Path, domain: Path) -> float:
     return time.perf_counter() - start
 
 
-def run_chemomech(mesh: Path, ranks: int, outdir: Path, args, domain: Path | None = None) -> dict:
-    """The chemomech case on ``mesh`` (or on its pre-meshed ``domain``): its figures as a row."""
+def run_chemomech(
+    mesh: Path, ranks: int, outdir: Path, args, domain: Path | None = None, low_memory: bool = False
+) -> dict:
+    """The chemomech case on ``mesh`` (or on its pre-meshed ``domain``, optionally with
+    ``solver.low_memory``): its figures as a row."""
     extra = ("--mesh", str(domain)) if domain is not None else ()
-    tool = "chemomech" if domain is None else "chemomech_premeshed"
-    raw = run_one(CASE, "", [f"geometry.file={mesh}"], ranks, outdir, args.timeout, args, extra)
+    tool = "chemomech" if domain is None else "chemomech_low_memory" if low_memory else "chemomech_premeshed"
+    settings = [f"geometry.file={mesh}"] + (["solver.low_memory=true"] if low_memory else [])
+    raw = run_one(CASE, "", settings, ranks, outdir, args.timeout, args, extra)
     if "summary" not in raw:
         return {"ranks": ranks, "tool": tool, "status": raw["status"], "bg_cores": raw["bg_cores"]}
     summary, inst = raw["summary"], raw["inst"]
@@ -149,7 +156,9 @@ def plot(rows: list[dict], path: Path) -> None:
 
     done = [r for r in rows if r.get("status") == "completed"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for tool, style in (("reference", "s--"), ("chemomech", "o-"), ("chemomech_premeshed", "^-")):
+    for tool, style in (
+        ("reference", "s--"), ("chemomech", "o-"), ("chemomech_premeshed", "^-"), ("chemomech_low_memory", "v:")
+    ):
         for ranks in sorted({r["ranks"] for r in done}):
             series = sorted((r for r in done if r["tool"] == tool and r["ranks"] == ranks), key=lambda r: r["dofs"])
             if not series:
@@ -170,7 +179,9 @@ def plot(rows: list[dict], path: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="small,medium,large", help=f"comma-separated, from {','.join(SIZES)}")
-    parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated, from {','.join(TOOLS)}")
+    parser.add_argument(
+        "--tools", default=",".join(TOOLS), help=f"comma-separated, from {','.join(TOOLS + OPTIONAL_TOOLS)}"
+    )
     add_run_options(parser, "inclusion_compare.csv")
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -178,8 +189,8 @@ def main(argv=None) -> int:
         parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
     ranks = [int(r) for r in args.ranks.split(",")]
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    if unknown := [t for t in tools if t not in TOOLS]:
-        parser.error(f"unknown tool(s) {unknown}; choose from {list(TOOLS)}")
+    if unknown := [t for t in tools if t not in TOOLS + OPTIONAL_TOOLS]:
+        parser.error(f"unknown tool(s) {unknown}; choose from {list(TOOLS + OPTIONAL_TOOLS)}")
     folder = args.out / "inclusion"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = args.out / "inclusion_compare.csv", args.out / "inclusion_compare.png"
@@ -217,7 +228,9 @@ def main(argv=None) -> int:
                     elif tool == "chemomech":
                         row = run_chemomech(mesh, n, run, args)
                     else:
-                        row = run_chemomech(mesh, n, run.with_name(f"{run.name}_premeshed"), args, domain)
+                        low_memory = tool == "chemomech_low_memory"
+                        name = f"{run.name}_{'low_memory' if low_memory else 'premeshed'}"
+                        row = run_chemomech(mesh, n, run.with_name(name), args, domain, low_memory=low_memory)
                     tries.append(row | {"size": size, "mesh_write_s": mesh_write, "premesh_s": premesh_time})
                 done = [t for t in tries if t.get("status") == "completed"]
                 rows.append(min(done, key=lambda t: t["total_s"]) if done else tries[-1])

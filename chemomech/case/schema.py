@@ -1341,6 +1341,11 @@ class Solver(_Model):
     """GAMG's graph threshold (PETSc ``pc_gamg_threshold``): couplings |a_ij| below this
     fraction of √(a_ii a_jj) are left out of the aggregates; negative keeps every coupling.
     Default: AMG_THRESHOLD of the geometry type."""
+    low_memory: bool = False
+    """GAMG only: assemble the Jacobian point-wise (AIJ), which GAMG builds from directly,
+    instead of in 3 × 3 blocks (BAIJ) with a point-wise copy for GAMG: about 0.5 kB less
+    peak memory per displacement dof, about 1.5 times the time per Newton step
+    (benchmarks/README.md, "Memory")."""
     newton_rtol: float = Field(1e-9, gt=0)
     newton_atol: float = Field(1e-10, gt=0)
     """On the residual norm, in N."""
@@ -1358,6 +1363,8 @@ class Solver(_Model):
 
     @model_validator(mode="after")
     def _one_step_control(self) -> Solver:
+        if self.low_memory and self.linear_solver != "gamg":
+            _report([(("low_memory",), "only with linear_solver gamg (MUMPS factorises a point-wise matrix)")])
         if self.adaptive is not None:
             fixed = sorted({"max_xi_step", "max_time_step"} & self.model_fields_set)
             msg = "not with adaptive (its target_xi_change and max_time_step bound every step)"

@@ -9,7 +9,9 @@ nodes): element matrices go in block by block and CG's products run on
 blocks, about half the assembly time and two thirds of the CG time of the
 point-wise (AIJ) matrix on the inclusion benchmark. GAMG builds its graph
 only from AIJ, so the hierarchy is built from an AIJ copy, refreshed
-whenever SNES rebuilds the preconditioner (0.03 s at 50k dofs).
+whenever SNES rebuilds the preconditioner (0.03 s at 50k dofs). The copy
+costs about 0.5 kB per displacement dof; ``solver.low_memory`` assembles
+the AIJ matrix alone, for GAMG and CG both.
 
 Several unknowns (the mixed u–p formulation) are solved as one blocked
 system, assembled into a single MPI matrix (``kind="mpi"``) for MUMPS; the
@@ -165,11 +167,12 @@ class NewtonSolver:
             raise ValueError("history states (compaction, creep) need the displacement formulation")
         options = petsc_options(settings, force_scale, symmetric=not hooks)
         gamg = settings.linear_solver == "gamg"
+        block_jacobian = gamg and not settings.low_memory
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             residual,
             u,
             bcs=bcs,
-            kind="mpi" if blocked else "baij" if gamg else None,
+            kind="mpi" if blocked else "baij" if block_jacobian else None,
             petsc_options_prefix=prefix,
             petsc_options=options,
         )
@@ -182,9 +185,12 @@ class NewtonSolver:
         self._amg_matrix = None
         if gamg:
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
-            self._amg_matrix = dolfinx.fem.petsc.create_matrix(self.problem.J)
-            self._amg_matrix.setNearNullSpace(nullspace)
-            self._rebuild_every = options["snes_lag_preconditioner"]
+            if block_jacobian:
+                self._amg_matrix = dolfinx.fem.petsc.create_matrix(self.problem.J)
+                self._amg_matrix.setNearNullSpace(nullspace)
+                self._rebuild_every = options["snes_lag_preconditioner"]
+            else:
+                self.problem.A.setNearNullSpace(nullspace)
         # The monitor holds the list, not self: SNES → monitor → self → SNES
         # would be a cycle the garbage collector cannot see through petsc4py,
         # and every solver (with its matrix, MUMPS factors and their MPI
