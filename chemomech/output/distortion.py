@@ -46,21 +46,18 @@ class DistortionMonitor:
         self._mesh = mesh = model.domain.mesh
         midpoint = basix.geometry(mesh.basix_cell()).mean(axis=0, keepdims=True)
         self._expression = dolfinx.fem.Expression(deformation_gradient(model.u, model.kind), midpoint)
-        owned = mesh.topology.index_map(mesh.topology.dim).size_local
-        self._owned = np.arange(owned, dtype=np.int32)
-        self._cells = {}
-        for name, tag in model.domain.regions.items():
-            cells = model.domain.cell_tags.find(tag)
-            self._cells[name] = cells[cells < owned]
+        self._owned = mesh.topology.index_map(mesh.topology.dim).size_local
+        self._cells = model.domain.owned_region_cells
         self._comm = mesh.comm
         self.extremes = {"det_F_min [-]": np.inf, "det_F_max [-]": -np.inf, "stretch_ratio_max [-]": 1.0}
         self._warned: set[str] = set()
 
     def evaluate(self) -> dict[str, tuple[float, str]]:
         """(value, region) of min J, max J and max κ over the mesh now."""
-        j, kappa = np.empty(self._owned.size), np.empty(self._owned.size)
-        for part in chunks(self._owned.size):
-            j[part], kappa[part] = measures(self._expression.eval(self._mesh, self._owned[part])[:, 0])
+        j, kappa = np.empty(self._owned), np.empty(self._owned)
+        for part in chunks(self._owned):
+            cells = np.arange(part.start, part.stop, dtype=np.int32)
+            j[part], kappa[part] = measures(self._expression.eval(self._mesh, cells)[:, 0])
         local = {"det_F_min": (np.inf, ""), "det_F_max": (-np.inf, ""), "stretch_ratio_max": (1.0, "")}
         for region, cells in self._cells.items():
             if cells.size:

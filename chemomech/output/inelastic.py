@@ -17,7 +17,7 @@ class HistoryOutputs:
     def __init__(self, model):
         self.state = state = model.inelastic
         mesh = model.domain.mesh
-        space = dolfinx.fem.functionspace(mesh, ("DG", 0))
+        space = model.domain.cell_space
         self._comm = mesh.comm
         owned = mesh.topology.index_map(mesh.topology.dim).size_local
         self._regions = []

@@ -107,21 +107,19 @@ class RiskMeasures:
     def __init__(self, model, stresses, fracture: dict, strengths: dict[str, tuple[float, str]]):
         self.stresses = stresses
         self.strengths = strengths
-        mesh = model.domain.mesh
-        self._comm = mesh.comm
-        space = dolfinx.fem.functionspace(mesh, ("DG", 0))
+        domain = model.domain
+        self._comm = domain.mesh.comm
+        space = domain.cell_space
+        self._dofs = space.dofmap.list[:, 0]  # a view: cell -> its DG0 dof
         self.risk_ratio = dolfinx.fem.Function(space, name="risk_ratio")
         self.critical_flaw_size = dolfinx.fem.Function(space, name="critical_flaw_size")
         for function in (self.risk_ratio, self.critical_flaw_size):
             function.x.array[:] = np.nan
-        owned = mesh.topology.index_map(mesh.topology.dim).size_local
         volumes = _point_volumes(model)
         self._regions = {}
         for region, props in fracture.items():
-            cells = model.domain.cell_tags.find(model.domain.regions[region])
-            mine = cells[cells < owned]
-            dofs, owned_dofs = space.dofmap.list[cells, 0], space.dofmap.list[mine, 0]
-            self._regions[region] = (props, dofs, mine, owned_dofs, volumes[mine])
+            mine = domain.owned_region_cells[region]
+            self._regions[region] = (props, domain.region_cells[region], mine, volumes[mine])
 
     def fields(self) -> list:
         """The DG0 Functions with data somewhere (written to fields.xdmf)."""
@@ -136,7 +134,8 @@ class RiskMeasures:
     def update(self) -> None:
         """Re-evaluate the fields from the stresses' current σ1 (call after stresses.update)."""
         sigma1 = self.stresses.sigma1.x.array
-        for props, dofs, *_ in self._regions.values():
+        for props, cells, *_ in self._regions.values():
+            dofs = self._dofs[cells]
             if props.tensile_strength is not None:
                 self.risk_ratio.x.array[dofs] = sigma1[dofs] / props.tensile_strength
             if props.fracture_toughness is not None:
@@ -150,8 +149,8 @@ class RiskMeasures:
         ``interface_statistics`` are InterfaceTractions.statistics() (Pa).
         """
         row = {}
-        for region, (props, _, cells, owned_dofs, volumes) in self._regions.items():
-            local = float(self.stresses.sigma1.x.array[owned_dofs].max(initial=-np.inf))
+        for region, (props, _, cells, volumes) in self._regions.items():
+            local = float(self.stresses.sigma1.x.array[self._dofs[cells]].max(initial=-np.inf))
             peak = self._comm.allreduce(local, op=MPI.MAX)
             if props.tensile_strength is not None:
                 row[f"{region}_risk_ratio_max [-]"] = peak / props.tensile_strength

@@ -34,30 +34,27 @@ class StressFields:
     def __init__(self, model):
         self.model = model
         mesh = model.domain.mesh
-        scalar_space = dolfinx.fem.functionspace(mesh, ("DG", 0))
+        scalar_space = model.domain.cell_space
         sigma = model.cauchy_stress()
         self._expression = dolfinx.fem.Expression(sigma, model.quadrature_points)
         self._weights = model.quadrature_weights / model.quadrature_weights.sum()
         index_map = mesh.topology.index_map(mesh.topology.dim)
-        self._cells = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
-        self._dofs = scalar_space.dofmap.list[self._cells, 0]
+        self._cell_count = index_map.size_local + index_map.num_ghosts
+        self._dofs = scalar_space.dofmap.list[:, 0]  # a view: cell -> its DG0 dof
         self.sigma1 = dolfinx.fem.Function(scalar_space, name="sigma1")
         self.sigma3 = dolfinx.fem.Function(scalar_space, name="sigma3")
         self.von_mises = dolfinx.fem.Function(scalar_space, name="von_mises")
         self.hydrostatic = dolfinx.fem.Function(scalar_space, name="hydrostatic_stress")
-        owned = mesh.topology.index_map(mesh.topology.dim).size_local
-        self._owned_cells = {}
+        self._owned_cells = model.domain.owned_region_cells
         self._mean_forms = {}
         for name, tag in model.domain.regions.items():
-            cells = model.domain.cell_tags.find(tag)
-            self._owned_cells[name] = cells[cells < owned]
             dx = model.dx(tag)
             self._mean_forms[name] = (
                 dolfinx.fem.form(ufl.tr(sigma) / 3 * model.weight * dx),
                 dolfinx.fem.form(model.weight * dx),
             )
         self._comm = mesh.comm
-        self._point_sigma1 = np.zeros((self._cells.size, len(self._weights))) if len(self._weights) > 1 else None
+        self._point_sigma1 = np.zeros((self._cell_count, len(self._weights))) if len(self._weights) > 1 else None
 
     def _point_values(self, cells: np.ndarray, point_stress: np.ndarray | None = None) -> np.ndarray:
         """Symmetrised σ at the quadrature points of ``cells`` (cells × points × 3 × 3)."""
@@ -75,8 +72,9 @@ class StressFields:
         prescribed stress field).
         """
         fields = (self.sigma3.x.array, self.sigma1.x.array, self.von_mises.x.array, self.hydrostatic.x.array)
-        for part in chunks(self._cells.size):
-            values = self._point_values(self._cells[part], None if point_stress is None else point_stress[part])
+        for part in chunks(self._cell_count):
+            cells = np.arange(part.start, part.stop, dtype=np.int32)
+            values = self._point_values(cells, None if point_stress is None else point_stress[part])
             cell = self._cell_means(values)
             principal, mises = principal_and_von_mises(cell)
             dofs = self._dofs[part]

@@ -36,21 +36,22 @@ class MaterialFields:
     """DG0 fields μ, λ, g and ξ, updated from a uniform lithiation or, per cell, from a field."""
 
     def __init__(self, domain, materials: dict, xi_initial: float, balance=None):
-        mesh = domain.mesh
-        space = dolfinx.fem.functionspace(mesh, ("DG", 0))
+        space = domain.cell_space
         self.mu = dolfinx.fem.Function(space, name="shear_modulus")
         self.lmbda = dolfinx.fem.Function(space, name="lame_lambda")
         self.g = dolfinx.fem.Function(space, name="growth_stretch")
-        self.axial_growth = dolfinx.fem.Function(space, name="axial_growth_stretch")
-        self.axial_growth.x.array[:] = 1.0
+        # a ≠ 1 only in the counter electrode of a cell balance; a field (and
+        # a packed coefficient at every assembly) only there.
+        self.axial_growth = None
+        if balance is not None and balance.counter is not None:
+            self.axial_growth = dolfinx.fem.Function(space, name="axial_growth_stretch")
+            self.axial_growth.x.array[:] = 1.0
         self.xi = dolfinx.fem.Function(space, name="lithiation")
         self.active_fraction = dolfinx.fem.Function(space, name="active_fraction")
         self.materials = materials
         self.xi_initial = xi_initial
         self.balance = balance
-        self.region_cells = {
-            name: domain.cell_tags.find(tag) for name, tag in domain.regions.items()
-        }
+        self.region_cells = domain.region_cells
         for name, cells in self.region_cells.items():
             self.active_fraction.x.array[cells] = materials[name].active_fraction
         self._local_regions: tuple[str, ...] = ()  # regions whose ξ comes from a field
@@ -94,7 +95,8 @@ class MaterialFields:
                 cells = self.region_cells[name]
                 self._set(name, cells, np.clip(values.x.array[cells], 0.0, 1.0))
         for field in (self.mu, self.lmbda, self.g, self.axial_growth, self.xi):
-            field.x.scatter_forward()
+            if field is not None:
+                field.x.scatter_forward()
 
     def _set(self, name: str, cells, xi) -> None:
         """μ, λ, g and ξ of ``cells`` of region ``name`` at ξ (a number or one value per cell)."""
@@ -112,9 +114,10 @@ class MaterialFields:
         g is the isotropic swelling stretch and a the extra stretch along the
         stack axis (index ``axial`` of the 3×3 basis) of a layer whose volume
         change goes into its thickness (plating or stripping Li, physics.md
-        section 5); a = 1 everywhere else.
+        section 5); a = 1 everywhere else (and without a counter electrode).
         """
-        stretches = [self.g * (self.axial_growth if i == axial else 1) for i in range(3)]
+        a = self.axial_growth
+        stretches = [self.g * a if i == axial and a is not None else self.g for i in range(3)]
         return ufl.as_tensor([[stretches[i] if i == j else 0 for j in range(3)] for i in range(3)])
 
     @property

@@ -134,7 +134,7 @@ class MechanicsModel:
             self.law = phase_field.degrade(self.law)
         self.H = displacement_gradient(self.u, self.kind)
         inelastic = {
-            name: (material, domain.cell_tags.find(domain.regions[name]))
+            name: (material, domain.region_cells[name])
             for name, material in fields.materials.items()
             if getattr(material, "compaction", None) is not None or getattr(material, "creep", None) is not None
         }

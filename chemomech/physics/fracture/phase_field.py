@@ -47,7 +47,7 @@ class PhaseField:
         self.kind = domain.kind
         self.space = dolfinx.fem.functionspace(mesh, ("Lagrange", 1))
         self.d = dolfinx.fem.Function(self.space, name="damage")
-        cells_space = dolfinx.fem.functionspace(mesh, ("DG", 0))
+        cells_space = domain.cell_space
 
         def cell_field(name):
             return dolfinx.fem.Function(cells_space, name=name)
@@ -62,8 +62,7 @@ class PhaseField:
         self.c_w.x.array[:] = 1.0
         self.region_cells = {}
         for name, law in laws.items():
-            cells = domain.cell_tags.find(domain.regions[name])
-            self.region_cells[name] = cells
+            cells = self.region_cells[name] = domain.region_cells[name]
             self.fracture_energy.x.array[cells] = law.fracture_energy
             self.length_scale.x.array[cells] = law.length_scale
             self.residual_stiffness.x.array[cells] = law.residual_stiffness

@@ -71,7 +71,7 @@ def describe(phase_field, materials: dict, xi0: float) -> dict:
     """Per region: model, split, G_c, ℓ, the implied strength σ_c, h and ℓ/h (collective)."""
     mesh = phase_field.domain.mesh
     owned = mesh.topology.index_map(mesh.topology.dim).size_local
-    cell_space = dolfinx.fem.functionspace(mesh, ("DG", 0))
+    cell_space = phase_field.domain.cell_space
     diameter = dolfinx.fem.Function(cell_space)
     diameter.interpolate(dolfinx.fem.Expression(ufl.CellDiameter(mesh), cell_space.element.interpolation_points))
     report = {}
