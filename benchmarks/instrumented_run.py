@@ -91,7 +91,7 @@ def _wrap(module, name: str, record):
     return True
 
 
-def _install_hooks() -> None:
+def _install_hooks(meshing: bool) -> None:
     import chemomech.solve.newton as newton
 
     def mesh_done(elapsed, _):
@@ -119,7 +119,8 @@ def _install_hooks() -> None:
     _wrap(simulation, "case_domain", mesh_done)
     _wrap(run, "build_simulation", setup_done)
     _wrap(newton.NewtonSolver, "solve", solve_done)
-    _install_mesh_phase_hooks()
+    if meshing:  # a pre-meshed run loads neither gmsh nor the geometry builders (their memory is not its own)
+        _install_mesh_phase_hooks()
 
 
 def _install_mesh_phase_hooks() -> None:
@@ -158,7 +159,7 @@ def main(argv=None) -> int:
 
     comm = MPI.COMM_WORLD
     PETSc.Log.begin()
-    _install_hooks()
+    _install_hooks(meshing=args.mesh is None)
     from chemomech.case import load_case
     from chemomech.solve.run import run_case
 

@@ -324,3 +324,20 @@ def test_homogenize_on_a_premeshed_rve(mpi_tmp_path, run_pair):
     assert record["premeshed"]["directory"] == str(mesh_dir.resolve())
     metrics = [json.loads((mpi_tmp_path / name / "microstructure.json").read_text()) for name in ("meshed", "premeshed")]
     assert metrics[0] == metrics[1]
+
+
+@pytest.mark.serial
+def test_a_run_loads_no_mesher_until_it_meshes():
+    """A run on a pre-meshed domain imports neither gmsh nor h5py (26 MB resident on every rank):
+    the geometry builders load when a run meshes, h5py when a field file is read back."""
+    code = (
+        "import sys; import chemomech.cli, chemomech.solve.run, chemomech.geometry.premeshed; "
+        "import chemomech.output.report, chemomech.output.snapshots; "
+        "print(sorted({'gmsh', 'h5py'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+    # ... and the check sees gmsh where it is loaded
+    code = "import sys; from chemomech.geometry import rve; print('gmsh' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "True"

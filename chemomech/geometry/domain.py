@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import gmsh
 import numpy as np
 
 from chemomech.dolfinx_compat import MPI, dolfinx
-from chemomech.geometry import gmsh_model, inclusion, mesh_import, particle, rve, stack, voxel
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +83,10 @@ def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> 
     ``mesh_file``, if given, receives the gmsh mesh (``.msh``, metres). Any
     failure raises :class:`GeometryError` on every rank.
     """
+    # The builders and gmsh (14 MB resident) load here, when a run meshes: a
+    # run on a pre-meshed domain (chemomech.geometry.premeshed) needs neither.
+    from chemomech.geometry import inclusion, mesh_import, particle, rve, stack, voxel
+
     builders = {
         "stack": stack.blueprint,
         "inclusion": inclusion.blueprint,
@@ -105,6 +107,10 @@ def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> 
 
 def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = None) -> Domain:
     """Draw and mesh ``blueprint`` on rank 0, then distribute the mesh and tags."""
+    import gmsh
+
+    from chemomech.geometry import gmsh_model
+
     root = comm.rank == 0
     session = gmsh_model.gmsh_session(f"chemomech-{blueprint.kind}") if root else contextlib.nullcontext()
     with session:
@@ -134,6 +140,8 @@ def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = No
 
 def _mesh_on_root(blueprint: Blueprint, mesh_file: Path | None) -> tuple[str | None, dict]:
     """Draw, mesh, analyse and optionally save; return (the error message or None, the metrics)."""
+    from chemomech.geometry import gmsh_model
+
     try:
         blueprint.draw()
         gmsh_model.generate(blueprint.gdim)

@@ -15,7 +15,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 # XDMF topology type -> (VTK cell type, vertices per cell); linear cells only.
@@ -77,6 +76,8 @@ class FieldFile:
 
 
 def _read(data: DataRef) -> np.ndarray:
+    import h5py  # 12 MB resident: loaded when a file is read, not by every run that imports the snapshots
+
     path, dataset = data
     with h5py.File(path, "r") as handle:
         return np.asarray(handle[dataset])
