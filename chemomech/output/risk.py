@@ -115,11 +115,12 @@ class RiskMeasures:
         self.critical_flaw_size = dolfinx.fem.Function(space, name="critical_flaw_size")
         for function in (self.risk_ratio, self.critical_flaw_size):
             function.x.array[:] = np.nan
-        volumes = _point_volumes(model)
+        volumes = _point_volumes(model) if any(props.weibull for props in fracture.values()) else None
         self._regions = {}
         for region, props in fracture.items():
             mine = domain.owned_region_cells[region]
-            self._regions[region] = (props, domain.region_cells[region], mine, volumes[mine])
+            # the point volumes only where a Weibull integral needs them (8 B per cell and point)
+            self._regions[region] = (props, domain.region_cells[region], mine, volumes[mine] if props.weibull else None)
 
     def fields(self) -> list:
         """The DG0 Functions with data somewhere (written to fields.xdmf)."""
