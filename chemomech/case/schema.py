@@ -1344,7 +1344,7 @@ class Solver(_Model):
     low_memory: bool = False
     """GAMG only: assemble the Jacobian point-wise (AIJ), which GAMG builds from directly,
     instead of in 3 × 3 blocks (BAIJ) with a point-wise copy for GAMG: the block matrix's
-    0.4 kB less peak memory per displacement dof, 1.3 times the time per Newton step
+    0.4 kB less peak memory per displacement dof, 1.3–1.5 times the time per Newton step
     (benchmarks/README.md, "Memory")."""
     newton_rtol: float = Field(1e-9, gt=0)
     newton_atol: float = Field(1e-10, gt=0)

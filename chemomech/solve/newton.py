@@ -11,8 +11,8 @@ point-wise (AIJ) matrix on the inclusion benchmark. GAMG builds its graph
 only from AIJ, so the hierarchy is built from an AIJ copy, refreshed
 whenever SNES rebuilds the preconditioner (0.03 s at 50k dofs).
 ``solver.low_memory`` assembles the AIJ matrix alone, for GAMG and CG both:
-the block matrix's 0.4 kB per displacement dof less, 1.3 times the time
-per Newton step.
+the block matrix's 0.4 kB per displacement dof less, 1.3–1.5 times the
+time per Newton step (the inclusion benchmark).
 
 Several unknowns (the mixed u–p formulation) are solved as one blocked
 system, assembled into a single MPI matrix (``kind="mpi"``) for MUMPS; the
