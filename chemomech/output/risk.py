@@ -119,8 +119,8 @@ class RiskMeasures:
         self._regions = {}
         for region, props in fracture.items():
             mine = domain.owned_region_cells[region]
-            # the point volumes only where a Weibull integral needs them (8 B per cell and point)
-            self._regions[region] = (props, domain.region_cells[region], mine, volumes[mine] if props.weibull else None)
+            weibull_volumes = volumes[mine] if props.weibull else None  # 8 B per cell and point: only where needed
+            self._regions[region] = (props, domain.region_cells[region], mine, weibull_volumes)
 
     def fields(self) -> list:
         """The DG0 Functions with data somewhere (written to fields.xdmf)."""
