@@ -40,6 +40,8 @@ def test_owned_region_cells_are_views_of_the_owned_start(domain):
 def test_one_dg0_space_for_the_material_fields(domain):
     fields = MaterialFields(domain, {"particle": ACTIVE, "electrolyte": PASSIVE}, xi_initial=0.0)
     assert domain.cell_space is domain.cell_space
+    np.testing.assert_array_equal(domain.cell_dofs, domain.cell_space.dofmap.list[:, 0])
+    assert np.shares_memory(domain.cell_dofs, domain.cell_space.dofmap.list)
     for function in (fields.mu, fields.lmbda, fields.g, fields.xi, fields.active_fraction):
         assert function.function_space is domain.cell_space
     assert fields.region_cells is domain.region_cells

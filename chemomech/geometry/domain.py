@@ -56,6 +56,11 @@ class Domain:
         return dolfinx.fem.functionspace(self.mesh, ("DG", 0))
 
     @cached_property
+    def cell_dofs(self) -> np.ndarray:
+        """Local cell (owned, then ghosts) -> its dof in ``cell_space``: a view of the dofmap."""
+        return self.cell_space.dofmap.list[:, 0]
+
+    @cached_property
     def region_cells(self) -> dict[str, np.ndarray]:
         """Region name -> its local cells (owned, then ghosts) in ascending order; read-only."""
         cells = {}

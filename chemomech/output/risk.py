@@ -110,7 +110,7 @@ class RiskMeasures:
         domain = model.domain
         self._comm = domain.mesh.comm
         space = domain.cell_space
-        self._dofs = space.dofmap.list[:, 0]  # a view: cell -> its DG0 dof
+        self._dofs = domain.cell_dofs
         self.risk_ratio = dolfinx.fem.Function(space, name="risk_ratio")
         self.critical_flaw_size = dolfinx.fem.Function(space, name="critical_flaw_size")
         for function in (self.risk_ratio, self.critical_flaw_size):

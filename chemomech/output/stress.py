@@ -40,7 +40,7 @@ class StressFields:
         self._weights = model.quadrature_weights / model.quadrature_weights.sum()
         index_map = mesh.topology.index_map(mesh.topology.dim)
         self._cell_count = index_map.size_local + index_map.num_ghosts
-        self._dofs = scalar_space.dofmap.list[:, 0]  # a view: cell -> its DG0 dof
+        self._dofs = model.domain.cell_dofs
         self.sigma1 = dolfinx.fem.Function(scalar_space, name="sigma1")
         self.sigma3 = dolfinx.fem.Function(scalar_space, name="sigma3")
         self.von_mises = dolfinx.fem.Function(scalar_space, name="von_mises")
