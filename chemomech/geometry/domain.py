@@ -70,6 +70,13 @@ class Domain:
         return cells
 
     @cached_property
+    def regions_cover_cells(self) -> bool:
+        """Whether every cell lies in a region, on every rank (collective on first use)."""
+        owned = self.mesh.topology.index_map(self.mesh.topology.dim).size_local
+        in_regions = sum(len(cells) for cells in self.owned_region_cells.values())
+        return bool(self.mesh.comm.allreduce(in_regions == owned, op=MPI.LAND))
+
+    @cached_property
     def owned_region_cells(self) -> dict[str, np.ndarray]:
         """Region name -> its owned cells: views of the start of ``region_cells`` (owned cells are numbered first)."""
         owned = self.mesh.topology.index_map(self.mesh.topology.dim).size_local

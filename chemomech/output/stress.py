@@ -17,7 +17,8 @@ cells × points, for the Weibull integrals of chemomech.output.risk) is
 kept only with more than one point per cell; with one it is the cell's σ1.
 
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
-volume mean of σ_h, ∫ σ_h dV / ∫ dV, integrated by quadrature.
+volume mean of σ_h, ∫ σ_h dV / ∫ dV, integrated by quadrature a block of
+cells at a time (chemomech.solve.cell_blocks).
 """
 
 import numpy as np
@@ -26,6 +27,7 @@ import ufl
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.output.chunks import chunks
 from chemomech.output.principal import principal_and_von_mises, principal_values
+from chemomech.solve.cell_blocks import assemble_scalar, cell_blocks
 
 
 class StressFields:
@@ -50,8 +52,8 @@ class StressFields:
         for name, tag in model.domain.regions.items():
             dx = model.dx(tag)
             self._mean_forms[name] = (
-                dolfinx.fem.form(ufl.tr(sigma) / 3 * model.weight * dx),
-                dolfinx.fem.form(model.weight * dx),
+                cell_blocks(dolfinx.fem.form(ufl.tr(sigma) / 3 * model.weight * dx)),
+                cell_blocks(dolfinx.fem.form(model.weight * dx)),
             )
         self._comm = mesh.comm
         self._point_sigma1 = np.zeros((self._cell_count, len(self._weights))) if len(self._weights) > 1 else None
@@ -105,8 +107,8 @@ class StressFields:
         stats = {}
         for name, cells in self._owned_cells.items():
             mean_form, volume_form = self._mean_forms[name]
-            integral = self._comm.allreduce(dolfinx.fem.assemble_scalar(mean_form))
-            volume = self._comm.allreduce(dolfinx.fem.assemble_scalar(volume_form))
+            integral = self._comm.allreduce(assemble_scalar(mean_form))
+            volume = self._comm.allreduce(assemble_scalar(volume_form))
             stats[name] = {
                 "sigma1_max": self._reduced(self.sigma1.x.array[cells], np.max, -np.inf),
                 "sigma3_min": self._reduced(self.sigma3.x.array[cells], np.min, np.inf),

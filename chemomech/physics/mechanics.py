@@ -127,6 +127,9 @@ class MechanicsModel:
         self.ds = ufl.Measure(
             "ds", domain=mesh, subdomain_data=domain.facet_tags, metadata={"quadrature_degree": 2 * degree}
         )
+        # Over the regions by name where they cover the mesh, so that the
+        # residual assembles block by block of cells (chemomech.solve.cell_blocks).
+        volume = self.dx(tuple(sorted(set(domain.regions.values())))) if domain.regions_cover_cells else self.dx
         self.quadrature_points, self.quadrature_weights = basix.make_quadrature(mesh.basix_cell(), volume_degree)
         Fg = fields.growth_tensor(self.axial)
         self.law = LAWS[kinematics](fields.mu, fields.lmbda, Fg)
@@ -155,7 +158,7 @@ class MechanicsModel:
             self.pressure_residual = self.law.constraint(self.H) * q / h * self.weight * self.dx
             self.unknowns.append(self.pressure)
         if not inelastic:
-            energy = self.law.energy(self.H) * self.weight * self.dx
+            energy = self.law.energy(self.H) * self.weight * volume
             self.internal_residual = ufl.derivative(energy, self.u, self.test)
             return
         if kinematics != "finite_strain":

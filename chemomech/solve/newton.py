@@ -25,6 +25,10 @@ consistent tangent.
 
 Newton updates of a single unknown land exactly on the Dirichlet values,
 and the residual then skips dolfinx's lifting (chemomech.solve.dirichlet_rows).
+
+A single unknown's residual and Jacobian assemble block by block of cells
+where their integrals name their regions (chemomech.solve.cell_blocks): the
+coefficients dolfinx packs for an assembly are one block's, not the mesh's.
 """
 
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chemomech.dolfinx_compat import PETSc, dolfinx
+from chemomech.solve import cell_blocks
 from chemomech.solve.dirichlet_rows import DirichletRows
 from chemomech.solve.release import destroy_problem
 
@@ -201,6 +206,8 @@ class NewtonSolver:
         self.problem.solver.setMonitor(lambda snes, iteration, norm: norms.append(norm))
         self._hooks, self._bcs = tuple(hooks), bcs
         if not blocked:
+            self._residual_blocks = cell_blocks.cell_blocks(self.problem.F)
+            self._jacobian_blocks = cell_blocks.cell_blocks(self.problem.J)
             self._install_callbacks(list(hooks), bcs)
 
     def _install_callbacks(self, hooks: list, bcs) -> None:
@@ -211,7 +218,8 @@ class NewtonSolver:
         break, see above).
         """
         problem = self.problem
-        u, F, J, P = problem.u, problem.F, problem.J, problem.preconditioner
+        u = problem.u
+        F_blocks, J_blocks = self._residual_blocks, self._jacobian_blocks
         petsc = dolfinx.fem.petsc
         rows = DirichletRows(bcs, u)
 
@@ -225,9 +233,10 @@ class NewtonSolver:
                 hook.before_residual()
             with b.localForm() as local:
                 local.set(0.0)
-            petsc.assemble_vector(b, F)
+            cell_blocks.assemble_vector(b, F_blocks)
             if not rows.hold(x):
-                petsc.apply_lifting(b, [J], bcs=[bcs], x0=[x], alpha=-1.0)
+                for block in J_blocks:
+                    petsc.apply_lifting(b, [block], bcs=[bcs], x0=[x], alpha=-1.0)
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             petsc.set_bc(b, bcs, x0=x, alpha=-1.0)
 
@@ -238,7 +247,7 @@ class NewtonSolver:
             at_iterate(x)
             for hook in hooks:
                 hook.before_jacobian()
-            petsc.assemble_jacobian(snes, x, A, P_mat, u, J, P, bcs)
+            cell_blocks.assemble_matrix(A, J_blocks, bcs)
             if amg is not None and snes.getIterationNumber() % rebuild_every == 0:  # SNES rebuilds GAMG now
                 A.copy(amg, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
 
@@ -269,7 +278,7 @@ class NewtonSolver:
         b = problem.b
         with b.localForm() as local:
             local.set(0.0)
-        petsc.assemble_vector(b, problem.F)
+        cell_blocks.assemble_vector(b, self._residual_blocks)
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         petsc.assign(problem.u, problem.x)
         petsc.set_bc(b, self._bcs, x0=problem.x, alpha=-1.0)
