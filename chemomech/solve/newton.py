@@ -112,8 +112,12 @@ def petsc_options(settings, force_scale: float, *, symmetric: bool = True) -> di
 def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
     """Orthonormal near-nullspace: translations and in-plane/3D rotations.
 
-    Returns the nullspace and the vectors whose storage it borrows (keep
-    them alive as long as the nullspace).
+    Returns the nullspace and the dolfinx vectors whose storage it borrows
+    (keep them alive as long as the nullspace). The PETSc vectors wrapping
+    them are released here, the nullspace holding its own references: a
+    PETSc vector left to the garbage collector keeps the communicators PETSc
+    made for it (about two per vector, 15 for the six modes), and MPICH has
+    2048 per process.
     """
     coords = space.tabulate_dof_coordinates()[:, : space.mesh.geometry.dim]
     gdim = space.mesh.geometry.dim
@@ -137,7 +141,9 @@ def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
     dolfinx.la.orthonormalize(vectors)
     petsc_vectors = [dolfinx.la.petsc.create_vector_wrap(v) for v in vectors]
     nullspace = PETSc.NullSpace().create(vectors=petsc_vectors, comm=space.mesh.comm)
-    return nullspace, [vectors, petsc_vectors]
+    for vector in petsc_vectors:
+        vector.destroy()
+    return nullspace, vectors
 
 
 def forget_options(prefix: str, options: dict) -> None:
@@ -197,6 +203,7 @@ class NewtonSolver:
                 self._rebuild_every = options["snes_lag_preconditioner"]
             else:
                 self.problem.A.setNearNullSpace(nullspace)
+            nullspace.destroy()  # the matrix holds it (see rigid_body_modes)
         # The monitor holds the list, not self: SNES → monitor → self → SNES
         # would be a cycle the garbage collector cannot see through petsc4py,
         # and every solver (with its matrix, MUMPS factors and their MPI

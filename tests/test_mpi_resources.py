@@ -1,0 +1,48 @@
+"""MPI communicators: a solver made, used and closed gives back every one it took, on 1 and 2 ranks.
+
+MPICH has 2048 communicators per process. PETSc makes its own beside each
+communicator an object of it lives on, and keeps it while a PETSc object
+left to Python's garbage collector is alive; the near-nullspace vectors of
+GAMG once kept 15 per solver, and a process that made about 130 solvers (a
+sweep or a test session) stopped with MPICH's status 15.
+"""
+
+import gc
+
+from test_dirichlet_rows import stretched_cube
+
+from chemomech.case.schema import Solver
+from chemomech.dolfinx_compat import MPI
+from chemomech.solve.newton import NewtonSolver
+
+
+def free_communicators(limit: int = 4096) -> int:
+    """How many more communicators this process can make (up to ``limit``)."""
+    made = []
+    try:
+        while len(made) < limit:
+            made.append(MPI.COMM_SELF.Dup())
+    except MPI.Exception:
+        pass
+    for comm in made:
+        comm.Free()
+    return len(made)
+
+
+def _make_use_and_close(residual, u, bcs) -> None:
+    for settings in (Solver(), Solver(low_memory=True), Solver(linear_solver="mumps")):
+        solver = NewtonSolver(residual, u, bcs, settings, prefix="test_mpi_resources_", force_scale=1.0)
+        assert solver.solve().converged
+        solver.close()
+        u.x.array[:] = 0.0
+    gc.collect()
+
+
+def test_solvers_give_back_their_communicators():
+    """The first round may keep what PETSc and MUMPS make once per process; the next ones keep nothing."""
+    residual, u, bcs = stretched_cube()
+    _make_use_and_close(residual, u, bcs)
+    before = free_communicators()
+    _make_use_and_close(residual, u, bcs)
+    _make_use_and_close(residual, u, bcs)
+    assert free_communicators() == before
