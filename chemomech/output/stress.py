@@ -17,8 +17,9 @@ cells × points, for the Weibull integrals of chemomech.output.risk) is
 kept only with more than one point per cell; with one it is the cell's σ1.
 
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
-volume mean of σ_h, ∫ σ_h dV / ∫ dV, integrated by quadrature a block of
-cells at a time (chemomech.solve.cell_blocks).
+volume mean of σ_h, ∫ σ_h dV / ∫ dV over the reference configuration,
+integrated by quadrature a block of cells at a time
+(chemomech.solve.cell_blocks); the region volumes ∫ dV once.
 """
 
 import numpy as np
@@ -48,14 +49,14 @@ class StressFields:
         self.von_mises = dolfinx.fem.Function(scalar_space, name="von_mises")
         self.hydrostatic = dolfinx.fem.Function(scalar_space, name="hydrostatic_stress")
         self._owned_cells = model.domain.owned_region_cells
-        self._mean_forms = {}
+        self._comm = mesh.comm
+        # Reference volumes: the weight (1, or 2π r) is of the reference configuration.
+        self._mean_forms, self._volumes = {}, {}
         for name, tag in model.domain.regions.items():
             dx = model.dx(tag)
-            self._mean_forms[name] = (
-                cell_blocks(dolfinx.fem.form(ufl.tr(sigma) / 3 * model.weight * dx)),
-                cell_blocks(dolfinx.fem.form(model.weight * dx)),
-            )
-        self._comm = mesh.comm
+            self._mean_forms[name] = cell_blocks(dolfinx.fem.form(ufl.tr(sigma) / 3 * model.weight * dx))
+            volume = cell_blocks(dolfinx.fem.form(model.weight * dx))
+            self._volumes[name] = self._comm.allreduce(assemble_scalar(volume))
         self._point_sigma1 = np.zeros((self._cell_count, len(self._weights))) if len(self._weights) > 1 else None
 
     def _point_values(self, cells: np.ndarray, point_stress: np.ndarray | None = None) -> np.ndarray:
@@ -106,13 +107,11 @@ class StressFields:
         """Per region: sigma1_max, sigma3_min, von_mises_max, hydrostatic_mean (Pa)."""
         stats = {}
         for name, cells in self._owned_cells.items():
-            mean_form, volume_form = self._mean_forms[name]
-            integral = self._comm.allreduce(assemble_scalar(mean_form))
-            volume = self._comm.allreduce(assemble_scalar(volume_form))
+            integral = self._comm.allreduce(assemble_scalar(self._mean_forms[name]))
             stats[name] = {
                 "sigma1_max": self._reduced(self.sigma1.x.array[cells], np.max, -np.inf),
                 "sigma3_min": self._reduced(self.sigma3.x.array[cells], np.min, np.inf),
                 "von_mises_max": self._reduced(self.von_mises.x.array[cells], np.max, -np.inf),
-                "hydrostatic_mean": integral / volume,
+                "hydrostatic_mean": integral / self._volumes[name],
             }
         return stats

@@ -96,6 +96,12 @@ def assemble_vector(b, blocks) -> None:
         dolfinx.fem.petsc.assemble_vector(b, block)
 
 
+def apply_lifting(b, blocks, bcs, x0, alpha: float) -> None:
+    """b ← b − α Σ_k A_k (g − x0): dolfinx's lifting of the Dirichlet values g, by the form's blocks."""
+    for block in blocks:
+        dolfinx.fem.petsc.apply_lifting(b, [block], bcs=[bcs], x0=[x0], alpha=alpha)
+
+
 def assemble_matrix(A, blocks, bcs) -> None:
     """A = the sum of the blocks' matrices, with Dirichlet rows and columns zero and 1 on their diagonal (collective).
 

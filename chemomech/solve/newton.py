@@ -242,8 +242,7 @@ class NewtonSolver:
                 local.set(0.0)
             cell_blocks.assemble_vector(b, F_blocks)
             if not rows.hold(x):
-                for block in J_blocks:
-                    petsc.apply_lifting(b, [block], bcs=[bcs], x0=[x], alpha=-1.0)
+                cell_blocks.apply_lifting(b, J_blocks, bcs, x0=x, alpha=-1.0)
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             petsc.set_bc(b, bcs, x0=x, alpha=-1.0)
 
