@@ -15,8 +15,10 @@ from chemomech.solve.simulation import build_simulation
 def simulate(text: str, overrides=()):
     """Build the simulation of a YAML case and step it to the end.
 
-    Returns the Simulation and a list of (state, pressure, plunger
-    displacement) per converged step (sensors on stacks, None otherwise).
+    Returns the Simulation, its solvers closed as run_case closes them (each
+    keeps MPI communicators until then; MPICH has 2048 per process), and a
+    list of (state, pressure, plunger displacement) per converged step
+    (sensors on stacks, None otherwise).
     """
     sim = build_simulation(load_case_text(text, overrides=overrides), MPI.COMM_WORLD)
     history = []
@@ -27,6 +29,7 @@ def simulate(text: str, overrides=()):
             load_cell, dilatometer = sim.sensors
             history.append((state, load_cell.pressure(), dilatometer.displacement()))
     sim.stresses.update()
+    sim.stepper.close()
     return sim, history
 
 

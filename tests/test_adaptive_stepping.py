@@ -63,6 +63,7 @@ def test_hard_steps_shrink_to_the_smallest_step():
     text = text.replace("until_xi: 0.5", "until_xi: 0.02").replace("    - {step: rest, duration: 100 s}\n", "")
     sim = build_simulation(load_case_text(text), MPI.COMM_WORLD)
     steps = [(state.time, stats.newton_iterations) for state, stats in sim.run_schedule() if state.stage == "cycling"]
+    sim.stepper.close()
     times, newton = zip(*steps, strict=True)
     lengths = np.diff([0.0, *times])
     assert lengths[0] == 10.0 and any(n >= 2 for n in newton[:-2]) and any(n == 1 for n in newton[:-2])

@@ -116,7 +116,9 @@ def run_with(field, tolerance=1e-6, passes=40, method="none"):
     text = CASE.format(tolerance=tolerance, passes=passes, method=method)
     sim = build_simulation(load_case_text(text), MPI.COMM_WORLD)
     sim.stepper.coupled = (field,)
-    return sim, list(sim.run_schedule())
+    steps = list(sim.run_schedule())
+    sim.stepper.close()
+    return sim, steps
 
 
 def test_two_way_field_iterates_to_the_tolerance():
@@ -127,7 +129,7 @@ def test_two_way_field_iterates_to_the_tolerance():
     assert first == passes_needed(0.0, 1e-6)
     assert second == passes_needed(2.0 - 2.0 ** (1 - first), 1e-6)  # x after `first` passes from 0
     assert field.committed == pytest.approx(2.0, rel=1e-6)
-    assert field.events == ["begin", "commit", "begin", "commit"]
+    assert field.events == ["begin", "commit", "begin", "commit", "close"]
     norms = [len(stats.residual_norms) for _, stats in steps]  # one or more per mechanics solve
     assert all(n >= passes for n, passes in zip(norms, (first, second), strict=True))
 

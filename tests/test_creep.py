@@ -70,6 +70,7 @@ def run(text: str):
         creep = sim.history.region_statistics()["li"]["creep_strain_max"]
         strain = math.log(1 + dilatometer.displacement() / HEIGHT)
         rows.append((state.time, 3 * stress["hydrostatic_mean"], creep, strain, load_cell.pressure(), stress))
+    sim.stepper.close()
     return rows
 
 

@@ -95,6 +95,7 @@ def test_series_of_the_steps():
     rows = []
     for state, _ in sim.run_schedule():
         rows.append((state, field.columns()))
+    sim.stepper.close()
     discharge = [(s, c) for s, c in rows if s.segment == 0]
     time, voltage = field.cutoffs[0]  # the current stopped there; the rest of that step is at open circuit
     assert voltage == pytest.approx(1.0, abs=1e-3)

@@ -72,9 +72,23 @@ def isotropic_compliance(K: float, G: float) -> np.ndarray:
     return np.linalg.inv(C)
 
 
+@pytest.fixture
+def rve_loading():
+    """Makes the RVELoading of a case text, and closes it after the test (collective)."""
+    made = []
+
+    def make(text: str) -> RVELoading:
+        made.append(RVELoading(load_case_text(text)))
+        return made[-1]
+
+    yield make
+    for loading in made:
+        loading.close()
+
+
 @pytest.mark.parametrize("kind", ["plane_strain", "3d"])
-def test_homogeneous_rve_is_its_material(kind):
-    loading = RVELoading(load_case_text(rve_case(kind, homogeneous=True)))
+def test_homogeneous_rve_is_its_material(kind, rve_loading):
+    loading = rve_loading(rve_case(kind, homogeneous=True))
     K, G = bulk_shear(E_P, NU_P)
     xi = 1.0
     eigen = (1 + BETA * xi) ** (1 / 3) - 1
@@ -90,8 +104,8 @@ def test_homogeneous_rve_is_its_material(kind):
         assert row["poisson_ratio [-]"] == pytest.approx(NU_P, rel=1e-7)
 
 
-def test_two_phase_rve_brackets_and_levin():
-    loading = RVELoading(load_case_text(rve_case("3d")))
+def test_two_phase_rve_brackets_and_levin(rve_loading):
+    loading = rve_loading(rve_case("3d"))
     fractions = loading.phase_fractions()
     assert fractions["active"] == pytest.approx(0.25, rel=0.05) and fractions["void"] < 1e-9
     Kp, Gp = bulk_shear(E_P, NU_P)

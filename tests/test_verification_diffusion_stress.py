@@ -103,6 +103,7 @@ def test_one_way_stresses_match_cheng_verbrugge():
     for state, _ in sim.run_schedule():
         if math.isclose(state.time, t_mid, rel_tol=1e-6) or math.isclose(state.time, t_long, rel_tol=1e-6):
             checked.append((state.time, stress_errors(sim, transport)))
+    sim.stepper.close()
     assert len(checked) == 2
     for _, errors in checked:  # measured: at most 1.7 % (σ_rr in L2 at τ = 0.05), 0.1-1 % otherwise
         assert max(errors.values()) < 0.02, checked
@@ -123,6 +124,7 @@ def surface_and_centre(stress_assisted: bool, steps: int) -> tuple[float, float]
     for _ in sim.run_schedule():
         pass
     low, high = sim.coupled[0].lithiation_range()  # insertion: lowest at the centre, highest at the surface
+    sim.stepper.close()
     return high, low
 
 

@@ -187,7 +187,12 @@ class Stepper:
     def _apply(self, target: Target) -> None:
         if target.stage == "cycling" and self.state.stage != "cycling":
             self.support.begin_cycling()
-            self._solvers.pop("preload", None)  # frees its matrix and AMG hierarchy
+            preload = self._solvers.pop("preload", None)
+            if preload is not None:
+                # Now, on every rank: a PETSc object that Python's garbage collector
+                # drops on several ranks waits in PETSc's garbage (its AMG matrix
+                # and its MPI communicators) until the end of the process.
+                preload.close()
             self._previous_change = self._earlier_change = None
         self.fields.update(target.xi)
         if target.stage == "preload":

@@ -190,6 +190,11 @@ class RVELoading:
             ),
         }
 
+    def close(self) -> None:
+        """Destroy both solvers now (collective, the same order on every rank; see chemomech.solve.release)."""
+        self._ud.close()
+        self._ut.close()
+
     def phase_fractions(self) -> dict[str, float]:
         """Volume fraction of each region in the box, and of the voids as ``void``."""
         fractions = {}

@@ -35,6 +35,34 @@ def homogenize_case(
     """
     start = time.perf_counter()
     loading = RVELoading(case, comm, mesh_dir)
+    try:
+        fractions, active, rows, states = _solve_table(loading, xi_values, comm, announce)
+    finally:
+        loading.close()
+    if comm.rank == 0:
+        outdir.mkdir(parents=True, exist_ok=True)
+        write_table(outdir / "homogenized.csv", rows)
+        record = {
+            "case": case.name,
+            **environment(comm),
+            "versions": package_versions(),
+            "voigt_order": "xx, yy, zz, yz, xz, xy (3D); xx, zz, xz (plane strain); engineering shear strains",
+            "box [m]": loading.lengths.tolist(),
+            **({"premeshed": loading.domain.source} if loading.domain.source else {}),
+            "volume_fractions [-]": fractions,
+            "active_fraction [-]": active,
+            "states": states,
+            "wall_time_s": time.perf_counter() - start,
+        }
+        write_json_atomic(outdir / "homogenized.json", record)
+        if loading.domain.metrics:
+            write_json_atomic(outdir / "microstructure.json", {"case": case.name, **loading.domain.metrics})
+    comm.barrier()
+    return rows
+
+
+def _solve_table(loading: RVELoading, xi_values, comm, announce) -> tuple[dict, float, list[dict], list[dict]]:
+    """Phase fractions, active fraction, table rows and states of both boundary conditions at every ξ."""
     fractions = loading.phase_fractions()
     active = sum(share * loading.materials[name].active_fraction for name, share in fractions.items() if name != "void")
     scale = loading.fields.max_youngs_modulus
@@ -57,23 +85,4 @@ def homogenize_case(
                 f"(UT) GPa, G = {ud['shear_modulus [Pa]'] / 1e9:.4g} / {ut['shear_modulus [Pa]'] / 1e9:.4g} GPa, "
                 f"swelling strain {ud['swelling_strain [-]']:.4g} / {ut['swelling_strain [-]']:.4g}"
             )
-    if comm.rank == 0:
-        outdir.mkdir(parents=True, exist_ok=True)
-        write_table(outdir / "homogenized.csv", rows)
-        record = {
-            "case": case.name,
-            **environment(comm),
-            "versions": package_versions(),
-            "voigt_order": "xx, yy, zz, yz, xz, xy (3D); xx, zz, xz (plane strain); engineering shear strains",
-            "box [m]": loading.lengths.tolist(),
-            **({"premeshed": loading.domain.source} if loading.domain.source else {}),
-            "volume_fractions [-]": fractions,
-            "active_fraction [-]": active,
-            "states": states,
-            "wall_time_s": time.perf_counter() - start,
-        }
-        write_json_atomic(outdir / "homogenized.json", record)
-        if loading.domain.metrics:
-            write_json_atomic(outdir / "microstructure.json", {"case": case.name, **loading.domain.metrics})
-    comm.barrier()
-    return rows
+    return fractions, active, rows, states
