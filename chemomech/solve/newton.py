@@ -120,7 +120,7 @@ The rows of a coarse operator come in groups of six with one sparsity pattern
 (the rigid-body modes of an aggregate, three in 2D). PETSc's "inode" products
 treat such groups together, at most five rows at a time; on these matrices
 the plain row-by-row product is faster: 7–16 % less time in MatMult and 6–15 %
-in CG, 5 % per Newton step on average (the inclusion at 200k dofs, 1 rank,
+in CG, 3.5 % per Newton step on average (the inclusion at 200k dofs, 1 rank,
 five interleaved pairs of runs, both Jacobian modes; benchmarks/README.md).
 The matrices made before the solve (the Jacobian, GAMG's copy of it) keep
 PETSc's default: the point-wise Jacobian of ``solver.low_memory`` assembled
