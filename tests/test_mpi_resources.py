@@ -9,6 +9,7 @@ sweep or a test session) stopped with MPICH's status 15.
 
 import gc
 
+import pytest
 from test_dirichlet_rows import stretched_cube
 from test_homogenize import rve_case
 from test_premeshed import STACK
@@ -16,6 +17,7 @@ from test_premeshed import STACK
 from chemomech.case import load_case_text
 from chemomech.case.schema import Solver
 from chemomech.dolfinx_compat import MPI
+from chemomech.errors import SolverFailure
 from chemomech.solve.newton import NewtonSolver
 from chemomech.upscale.command import homogenize_case
 from simulate import simulate
@@ -74,3 +76,21 @@ def test_homogenisation_gives_back_its_communicators(mpi_tmp_path):
     homogenize_case(case, mpi_tmp_path / "second", (0.0,), announce=lambda _: None)
     gc.collect()
     assert free_communicators() == before
+
+
+def test_a_failed_homogenisation_gives_back_its_communicators(mpi_tmp_path):
+    """A load case that does not converge raises SolverFailure on every rank together: the solvers
+    are closed collectively before it leaves ``homogenize_case``."""
+    text = rve_case("plane_strain").replace("newton_atol: 1.0e-14}", "newton_atol: 1.0e-14, max_newton_iterations: 1}")
+    case = load_case_text(text)
+
+    def fail(name: str) -> None:
+        with pytest.raises(SolverFailure, match="did not converge"):
+            homogenize_case(case, mpi_tmp_path / name, (0.0,), announce=lambda _: None)
+        gc.collect()
+
+    fail("first")
+    before = free_communicators()
+    fail("second")
+    assert free_communicators() == before
+    assert not (mpi_tmp_path / "second").exists()

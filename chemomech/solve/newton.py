@@ -165,8 +165,8 @@ def rigid_body_modes(space) -> tuple[PETSc.NullSpace, list]:
     return nullspace, vectors
 
 
-def forget_options(prefix: str, options: dict) -> None:
-    """Remove the SNES options of a solver from PETSc's global options database.
+def forget_options(prefix: str | None, options: dict) -> None:
+    """Remove the options of a solver (``prefix``; None: unprefixed) from PETSc's global options database.
 
     NonlinearProblem deletes them under a pushed prefix, which petsc4py
     ignores: they would stay, and a later solver with the same prefix (the

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from chemomech.dolfinx_compat import MPI
+from chemomech.errors import SolverFailure
 from chemomech.output.provenance import environment, package_versions, write_json_atomic
 from chemomech.materials.tabulated import BOUNDARY_CONDITIONS
 from chemomech.upscale.apparent import RVELoading
@@ -37,8 +38,12 @@ def homogenize_case(
     loading = RVELoading(case, comm, mesh_dir)
     try:
         fractions, active, rows, states = _solve_table(loading, xi_values, comm, announce)
-    finally:
+    except SolverFailure:  # raised on every rank together: the collective close is safe
         loading.close()
+        raise
+    # Any other exception may be this rank's alone: a collective close could then
+    # wait forever for ranks that never join it, so the solvers are left to exit.
+    loading.close()
     if comm.rank == 0:
         outdir.mkdir(parents=True, exist_ok=True)
         write_table(outdir / "homogenized.csv", rows)
