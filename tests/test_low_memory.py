@@ -37,7 +37,7 @@ def _solved(low_memory: bool):
 def test_one_point_wise_matrix_and_the_same_solve():
     (u_block, newton_block, krylov_block), (block_type, copy) = _solved(low_memory=False)
     (u_lean, newton_lean, krylov_lean), (lean_type, no_copy) = _solved(low_memory=True)
-    assert block_type in ("seqbaij", "mpibaij") and copy in ("seqaij", "mpiaij")
+    assert block_type in ("seqsbaij", "mpisbaij") and copy in ("seqaij", "mpiaij")
     assert lean_type in ("seqaij", "mpiaij") and no_copy is None
     # GAMG is built from the same values either way: the same hierarchy and iterations; CG's
     # products differ by rounding only, and Newton converges to 1e-9 of the first residual.

@@ -1343,8 +1343,9 @@ class Solver(_Model):
     Default: AMG_THRESHOLD of the geometry type."""
     low_memory: bool = False
     """GAMG only: assemble the Jacobian point-wise (AIJ), which GAMG builds from directly,
-    instead of in 3 × 3 blocks (BAIJ) with a point-wise copy for GAMG: the block matrix's
-    0.4 kB less peak memory per displacement dof, 1.3–1.5 times the time per Newton step
+    instead of in 3 × 3 blocks with a point-wise copy for GAMG: the block matrix's peak memory
+    less (0.2 kB per displacement dof for a symmetric tangent, whose upper blocks alone are
+    kept; 0.4 kB with creep or compaction), 1.3–1.5 times the time per Newton step
     (benchmarks/README.md, "Memory")."""
     newton_rtol: float = Field(1e-9, gt=0)
     newton_atol: float = Field(1e-10, gt=0)

@@ -1,17 +1,22 @@
 """Newton's method through PETSc SNES, with CG + GAMG or MUMPS inside.
 
 GAMG is given the rigid-body modes of the model as its near-nullspace
-(translations, and rotations about the axes the model can rotate about), and
-keeps its interpolation across Newton steps of one solve.
+(translations, and rotations about the axes the model can rotate about) for
+its first set-up, and keeps its interpolation across Newton and load steps;
+the modes are given back after that set-up (48 bytes per dof in 3D).
 
-With GAMG the Jacobian is a block matrix (BAIJ, one d × d block per pair of
+With GAMG the Jacobian is a block matrix (one d × d block per pair of
 nodes): element matrices go in block by block and CG's products run on
 blocks, about half the assembly time and two thirds of the CG time of the
-point-wise (AIJ) matrix on the inclusion benchmark. GAMG builds its graph
-only from AIJ, so the hierarchy is built from an AIJ copy, refreshed
-whenever SNES rebuilds the preconditioner (0.03 s at 50k dofs).
+point-wise (AIJ) matrix on the inclusion benchmark. A symmetric tangent
+(no history hooks: the Hessian of a stored energy with dead loads and a
+linear spring) keeps only its upper blocks (SBAIJ, chemomech.solve.
+symmetric_matrix), 53 % of the entries; a return mapping's tangent keeps
+them all (BAIJ). GAMG builds its graph only from AIJ: when SNES rebuilds
+the preconditioner the Jacobian is assembled point-wise into GAMG's matrix
+and copied into CG's (0.07 s at 200k dofs), otherwise into CG's alone.
 ``solver.low_memory`` assembles the AIJ matrix alone, for GAMG and CG both:
-the block matrix's 0.4 kB per displacement dof less, 1.3–1.5 times the
+the block matrix's 0.2–0.4 kB per displacement dof less, 1.3–1.5 times the
 time per Newton step (the inclusion benchmark).
 
 Several unknowns (the mixed u–p formulation) are solved as one blocked
@@ -43,6 +48,7 @@ from chemomech.dolfinx_compat import PETSc, dolfinx
 from chemomech.solve import cell_blocks
 from chemomech.solve.dirichlet_rows import DirichletRows
 from chemomech.solve.release import destroy_problem
+from chemomech.solve.symmetric_matrix import create_symmetric_matrix
 
 
 @dataclass(frozen=True)
@@ -221,6 +227,9 @@ class NewtonSolver:
             petsc_options=options,
         )
         forget_options(prefix, options)
+        if block_jacobian and not hooks:  # symmetric: the upper triangle only (chemomech.solve.symmetric_matrix)
+            self.problem._A.destroy()
+            self.problem._A = create_symmetric_matrix(self.problem.J)
         # The multigrid levels read theirs at every set-up (the eigenvalue
         # estimators are made at the second): they are in the database
         # during solves only.
@@ -228,14 +237,13 @@ class NewtonSolver:
         self._setup_options = {name: value for name, value in options.items() if name.startswith("mg_levels_")}
         self._global_options = COARSE_LEVEL_OPTIONS if gamg else {}
         self._amg_matrix = None
+        self._nullspace_storage = []
         if gamg:
             nullspace, self._nullspace_storage = rigid_body_modes(u.function_space)
             if block_jacobian:
                 self._amg_matrix = dolfinx.fem.petsc.create_matrix(self.problem.J)
-                self._amg_matrix.setNearNullSpace(nullspace)
                 self._rebuild_every = options["snes_lag_preconditioner"]
-            else:
-                self.problem.A.setNearNullSpace(nullspace)
+            self._amg_operator().setNearNullSpace(nullspace)
             nullspace.destroy()  # the matrix holds it (see rigid_body_modes)
         # The monitor holds the list, not self: SNES → monitor → self → SNES
         # would be a cycle the garbage collector cannot see through petsc4py,
@@ -286,13 +294,32 @@ class NewtonSolver:
             at_iterate(x)
             for hook in hooks:
                 hook.before_jacobian()
-            cell_blocks.assemble_matrix(A, J_blocks, bcs)
             if amg is not None and snes.getIterationNumber() % rebuild_every == 0:  # SNES rebuilds GAMG now
-                A.copy(amg, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+                # Into GAMG's point-wise matrix, then CG's by PETSc's row-wise copy,
+                # which keeps only the upper blocks of a symmetric (SBAIJ) matrix.
+                cell_blocks.assemble_matrix(amg, J_blocks, bcs)
+                amg.copy(A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+            else:
+                cell_blocks.assemble_matrix(A, J_blocks, bcs)
 
         problem.solver.setFunction(residual, problem.b)
         problem.solver.setJacobian(jacobian, problem.A, amg if amg is not None else problem.P_mat)
         problem.solver.getKSP().setPostSolve(lambda ksp, rhs, update: rows.project(rhs, update))
+
+    def _amg_operator(self) -> PETSc.Mat:
+        """The matrix GAMG builds its hierarchy from: the point-wise copy, or the point-wise Jacobian."""
+        return self._amg_matrix if self._amg_matrix is not None else self.problem.A
+
+    def _release_near_nullspace(self) -> None:
+        """Give back the rigid-body modes once GAMG has made its hierarchy (6 vectors, 48 bytes per dof in 3D).
+
+        GAMG reads them at its first set-up only: later set-ups keep the
+        prolongators (``pc_gamg_reuse_interpolation``) and redo the Galerkin
+        products, and without reuse GAMG re-aggregates from its own copy of
+        the first set-up's modes.
+        """
+        self._amg_operator().setNearNullSpace(PETSc.NullSpace())
+        self._nullspace_storage = []
 
     def close(self) -> None:
         """Destroy the SNES, its matrices and vectors now (collective; see chemomech.solve.release)."""
@@ -329,6 +356,8 @@ class NewtonSolver:
         self._norms.clear()
         with in_database(self._prefix, self._setup_options), in_database(None, self._global_options):
             self.problem.solve()
+        if self._nullspace_storage and snes.getIterationNumber() > 0:
+            self._release_near_nullspace()
         reason = snes.getConvergedReason()
         return SolveStats(
             converged=reason > 0,

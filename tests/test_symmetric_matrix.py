@@ -1,0 +1,97 @@
+"""The upper-triangle Jacobian (SBAIJ) of a symmetric tangent: preallocated exactly from the form's
+sparsity pattern, the same products as the full matrix, on 1 and 2 ranks; and the tangents chemomech
+assembles without history hooks are symmetric, as storing their upper triangle assumes."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import ufl
+from test_dirichlet_rows import stretched_cube
+
+from chemomech.case import load_case
+from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
+from chemomech.solve.simulation import build_simulation
+from chemomech.solve.symmetric_matrix import create_symmetric_matrix, upper_block_counts
+
+import dolfinx.fem.petsc  # noqa: E402  (after chemomech.dolfinx_compat)
+
+
+def _jacobian(residual, u):
+    return dolfinx.fem.form(ufl.derivative(residual, u))
+
+
+def _full(form) -> PETSc.Mat:
+    matrix = dolfinx.fem.petsc.create_matrix(form)
+    dolfinx.fem.petsc.assemble_matrix(matrix, form)
+    matrix.assemble()
+    return matrix
+
+
+def _assert_same_products(full, upper) -> None:
+    """y = A x alike for a random x (to 1e-13); both matrices destroyed."""
+    x = full.createVecRight()
+    x.setRandom()
+    y_full, y_upper = x.duplicate(), x.duplicate()
+    full.mult(x, y_full)
+    upper.mult(x, y_upper)
+    assert (y_upper - y_full).norm() <= 1e-13 * y_full.norm()
+    for item in (full, upper, x, y_full, y_upper):
+        item.destroy()
+
+
+def test_the_upper_triangle_multiplies_as_the_full_matrix():
+    residual, u, _ = stretched_cube()
+    u.interpolate(lambda x: np.array([0.1 * x[0] * x[1], 0.05 * x[2] ** 2, 0.02 * x[0]]))
+    form = _jacobian(residual, u)
+    full, upper = _full(form), create_symmetric_matrix(form)
+    dolfinx.fem.petsc.assemble_matrix(upper, form)  # lower blocks dropped, no new nonzero allowed
+    upper.assemble()
+    assert upper.getType() in ("seqsbaij", "mpisbaij") and upper.getBlockSize() == 3
+    info = upper.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)
+    assert info["nz_allocated"] == info["nz_used"]  # exact preallocation
+    # Stored: the 3 × 3 blocks on and above the block diagonal.
+    blocks = MPI.COMM_WORLD.allreduce(sum(int(c.sum()) for c in upper_block_counts(form)))
+    assert info["nz_used"] == 9 * blocks
+    assert info["nz_used"] < 0.6 * full.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"]
+    _assert_same_products(full, upper)
+
+
+def test_copied_from_the_point_wise_matrix_keeps_the_upper_triangle():
+    """At a GAMG set-up the Newton solver assembles the point-wise matrix and copies it into CG's."""
+    residual, u, _ = stretched_cube()
+    u.interpolate(lambda x: np.array([0.0 * x[0], 0.1 * x[0] ** 2, 0.05 * x[1] * x[2]]))
+    form = _jacobian(residual, u)
+    full, upper = _full(form), create_symmetric_matrix(form)
+    full.copy(upper, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+    _assert_same_products(full, upper)
+
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+SYMMETRIC_TANGENTS = {  # case file: steps taken before the tangent is checked
+    "pellet_S_LTO_spring": 4,  # axisymmetric stack, a spring plunger (Robin), after the preload
+    "pellet_S_LTO_3d": 2,  # 3D stack under a gap plunger
+    "stack_separator_fracture": 8,  # phase field with the spectral split, the separator damaged (MUMPS)
+    "single_particle_stress_diffusion": 2,  # diffusion-induced stress, staggered
+}
+
+
+@pytest.mark.parametrize("name", SYMMETRIC_TANGENTS)
+def test_tangents_without_history_are_symmetric(name):
+    """Hessians of stored energies, dead loads and a linear spring: K = Kᵀ to rounding in a deformed
+    state. A tangent that was not would lose its lower triangle, and Newton its quadratic rate."""
+    sim = build_simulation(load_case(CASES / f"{name}.yaml"), MPI.COMM_WORLD)
+    schedule = sim.run_schedule()
+    for _ in range(SYMMETRIC_TANGENTS[name]):
+        next(schedule)
+    for solver in sim.stepper._solvers.values():
+        if solver._amg_matrix is not None:  # GAMG's Jacobians; a MUMPS one is point-wise
+            assert solver.problem.A.getType() in ("seqsbaij", "mpisbaij")
+        full = _full(solver.problem.J)
+        difference = full.copy()
+        difference.transpose()
+        difference.axpy(-1.0, full)
+        assert difference.norm(PETSc.NormType.FROBENIUS) <= 1e-12 * full.norm(PETSc.NormType.FROBENIUS)
+        for matrix in (full, difference):
+            matrix.destroy()
+    sim.stepper.close()
