@@ -10,7 +10,9 @@ import ufl
 from test_dirichlet_rows import stretched_cube
 
 from chemomech.case import load_case
+from chemomech.case.schema import Solver
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
+from chemomech.solve.newton import NewtonSolver
 from chemomech.solve.simulation import build_simulation
 from chemomech.solve.symmetric_matrix import create_symmetric_matrix, upper_block_counts
 
@@ -95,3 +97,35 @@ def test_tangents_without_history_are_symmetric(name):
         for matrix in (full, difference):
             matrix.destroy()
     sim.stepper.close()
+
+
+def test_a_return_mapping_tangent_keeps_every_block():
+    """Compaction's consistent tangent is not symmetric: CG's matrix stays BAIJ, rebuilt from the
+    block matrix into GAMG's copy at every Newton step, and its lower blocks differ from the upper."""
+    from test_compaction import E, Die
+
+    die = Die("axisymmetric")
+    die.solver.close()
+    model = die.sim.model
+    die.solver = solver = NewtonSolver(  # CG + GAMG, the block Jacobian (the case itself takes MUMPS)
+        die.sim.support.residual,
+        model.u,
+        die.sim.support.fixed_bcs,
+        Solver(),
+        prefix="test_symmetric_matrix_die_",
+        force_scale=model.force_scale(E),
+        hooks=model.step_states,
+    )
+    for pressure in (100e6, 150e6):  # elastic, then past the onset of compaction (125 MPa)
+        stats, *_ = die.load(pressure)
+        assert stats.converged and stats.newton_iterations >= 2
+    assert solver.problem.A.getType() in ("seqbaij", "mpibaij")
+    full = _full(solver.problem.J)
+    difference = full.copy()
+    difference.transpose()
+    difference.axpy(-1.0, full)
+    assert difference.norm(PETSc.NormType.FROBENIUS) > 1e-6 * full.norm(PETSc.NormType.FROBENIUS)
+    for matrix in (full, difference):
+        matrix.destroy()
+    solver.close()
+    die.sim.stepper.close()

