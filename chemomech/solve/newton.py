@@ -13,8 +13,10 @@ point-wise (AIJ) matrix on the inclusion benchmark. A symmetric tangent
 linear spring) keeps only its upper blocks (SBAIJ, chemomech.solve.
 symmetric_matrix), 53 % of the entries; a return mapping's tangent keeps
 them all (BAIJ). GAMG builds its graph only from AIJ: when SNES rebuilds
-the preconditioner the Jacobian is assembled point-wise into GAMG's matrix
-and copied into CG's (0.07 s at 200k dofs), otherwise into CG's alone.
+the preconditioner, a symmetric Jacobian is assembled point-wise into
+GAMG's matrix and copied into CG's (0.05 s at 206k dofs; PETSc's
+SBAIJ → AIJ conversion is wrong in serial), a BAIJ one assembled and copied
+into GAMG's (0.10 s); otherwise it goes into CG's alone.
 ``solver.low_memory`` assembles the AIJ matrix alone, for GAMG and CG both:
 the block matrix's 0.2–0.4 kB per displacement dof less, 1.3–1.5 times the
 time per Newton step (the inclusion benchmark).
