@@ -8,6 +8,7 @@ import pytest
 from chemomech.case import load_case_text
 from chemomech.dolfinx_compat import MPI
 from chemomech.output.distortion import J_MAX, J_MIN, K_MAX, DistortionMonitor, measures
+from chemomech.output.stress import StressFields
 from chemomech.solve.run import run_case
 from chemomech.solve.simulation import build_simulation
 
@@ -109,23 +110,44 @@ def test_extreme_swelling_warns_in_log_summary_and_report(mpi_tmp_path):
 
 
 def test_chunked_outputs_equal_one_pass(monkeypatch):
-    """Stress fields and distortion measures evaluated 4 cells at a time equal one pass over all cells."""
+    """Stress fields, region extremes and distortion measures evaluated 4 cells at a time equal one pass over all cells.
+
+    And the region extremes are those of the fields, whether the fields are kept or not.
+    """
     sim = build_simulation(load_case_text(INCLUSION.format(dimension="plane_strain")), MPI.COMM_WORLD)
     sim.model.u.interpolate(lambda x: np.vstack([0.2 * x[0] + 1e4 * x[1] ** 2, -0.1 * x[1] + 3e3 * x[0] * x[1]]))
     monitor = DistortionMonitor(sim.model)
+    with_fields, without_fields = StressFields(sim.model, keep_fields=True), StressFields(sim.model, keep_fields=False)
+    assert not hasattr(without_fields, "sigma1")
+    for stresses in (with_fields, without_fields):
+        stresses.keep_point_sigma1()
 
     def outputs():
-        sim.stresses.update()
-        fields = [f.x.array.copy() for f in (sim.stresses.sigma1, sim.stresses.sigma3, sim.stresses.von_mises)]
-        return fields, sim.stresses.cell_mean(cells), sim.stresses.point_sigma1(cells), monitor.evaluate()
+        for stresses in (with_fields, without_fields):
+            stresses.update()
+        fields = [f.x.array.copy() for f in (with_fields.sigma1, with_fields.sigma3, with_fields.von_mises)]
+        statistics = without_fields.region_statistics()
+        assert with_fields.region_statistics() == statistics
+        point_sigma1 = with_fields.point_sigma1(cells)
+        assert np.array_equal(without_fields.point_sigma1(cells), point_sigma1)
+        return fields, statistics, with_fields.cell_mean(cells), point_sigma1, monitor.evaluate()
 
     index_map = sim.domain.mesh.topology.index_map(sim.domain.mesh.topology.dim)
     cells = np.arange(index_map.size_local + index_map.num_ghosts, dtype=np.int32)
-    fields, cell_stress, point_sigma1, measured = outputs()
+    fields, statistics, cell_stress, point_sigma1, measured = outputs()
+    dofs = sim.domain.cell_dofs
+    for region, owned in sim.domain.owned_region_cells.items():
+        assert region in statistics
+        extremes = (fields[0][dofs[owned]].max(), fields[1][dofs[owned]].min(), fields[2][dofs[owned]].max())
+        reduced = [MPI.COMM_WORLD.allreduce(value, op=op) for value, op in zip(extremes, (MPI.MAX, MPI.MIN, MPI.MAX))]
+        assert [statistics[region][key] for key in ("sigma1_max", "sigma3_min", "von_mises_max")] == reduced
+    assert statistics["inclusion"]["sigma1_max"] != statistics["matrix"]["sigma1_max"]
     monkeypatch.setattr("chemomech.output.chunks.CHUNK", 4)
-    chunked_fields, chunked_stress, chunked_sigma1, chunked_measured = outputs()
+    chunked_fields, chunked_statistics, chunked_stress, chunked_sigma1, chunked_measured = outputs()
     assert cells.size > 4 * 2  # three chunks or more
     assert np.abs(cell_stress).max() > 0
-    for one, many in zip(fields + [cell_stress, point_sigma1], chunked_fields + [chunked_stress, chunked_sigma1], strict=True):
+    assert chunked_statistics == statistics
+    chunked = chunked_fields + [chunked_stress, chunked_sigma1]
+    for one, many in zip(fields + [cell_stress, point_sigma1], chunked, strict=True):
         assert np.array_equal(one, many)
     assert chunked_measured == measured and measured["det_F_max"][0] != measured["det_F_min"][0]

@@ -32,6 +32,7 @@ from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.materials.fracture import EDGE_CRACK, FractureProperties, region_fracture
 from chemomech.output.interfaces import InterfaceTractions
 from chemomech.output.risk import FLAW_CAP, RiskMeasures, critical_flaw_size, update_extremes, weibull
+from chemomech.output.stress import StressFields
 from chemomech.solve.simulation import build_simulation
 
 A, B = 5e-6, 15e-6
@@ -60,7 +61,10 @@ def fracture(strength: float, volume: float, geometry_factor: str = f"geometry_f
 
 
 def shell_case(kind: str, volume_change: float, risk: str = "") -> str:
-    """Two regions of one elastic law (different strengths), outer surface fixed, uniform growth."""
+    """Two regions of one elastic law (different strengths), outer surface fixed, uniform growth.
+
+    With the risk fields kept (``outputs.fields``; simulate() writes nothing).
+    """
     v_in, v_out = reference_volumes(kind)
     law = (
         f"youngs_modulus: {E / 1e9} GPa, poisson_ratio: {NU}, active_fraction: 1.0, "
@@ -81,7 +85,7 @@ materials:
   outer: {{{law}, {fracture(STRENGTH_OUT, v_out, "")}}}
 lithiation:
   protocol: [{{step: discharge, rate: 1 C, until_xi: 1.0}}]
-outputs: {{fields: false}}
+outputs: {{fields: true}}
 solver: {{max_xi_step: 1.0, newton_rtol: 1.0e-12}}
 {risk}
 """
@@ -133,6 +137,12 @@ def test_uniform_tension_against_hand_values(kind):
         np.testing.assert_allclose(owned_values(sim, sim.risk.risk_ratio, region), sigma / strength, rtol=1e-6)
         np.testing.assert_allclose(owned_values(sim, sim.risk.critical_flaw_size, region), flaw, rtol=1e-6)
     assert row["interface_opening_risk_max [-]"] == pytest.approx(sigma / 25e6, rel=1e-6)
+    # A run that writes no fields keeps none, and its columns are the same.
+    bare = StressFields(sim.model, keep_fields=False)
+    bare_risk = RiskMeasures(sim.model, bare, region_fracture(sim.case), sim.risk.strengths)
+    bare.update()
+    assert bare_risk.fields() == [] and len(sim.risk.fields()) == 2
+    assert bare_risk.columns(sim_interfaces(sim)) == row
 
 
 def test_default_interface_strength_is_the_weaker_side():
@@ -176,7 +186,7 @@ mechanics: {{kinematics: small_strain}}
 lithiation:
   protocol: [{{step: discharge, rate: 1 C, until_xi: 1.0}}]
 fixture: {{preload: 10 MPa, type: pressure}}
-outputs: {{fields: false}}
+outputs: {{fields: true}}
 solver: {{max_xi_step: 1.0, newton_rtol: 1.0e-12}}
 risk: {{interfaces: {{lower/upper: 4 MPa}}}}
 """
@@ -234,10 +244,11 @@ def linear_weibull_integral(kind: str, mesh_size: float, m: float) -> tuple[floa
     stress = np.zeros((*z.shape, 3, 3))
     stress[..., 0, 0] = peak * z / HEIGHT  # σ1 = σ_xx; the compressive σ_zz is not σ1
     stress[..., 2, 2] = -peak
-    sim.stresses.update(stress)
     volume = region_volume(sim, "bar")
     props = FractureProperties(weibull_modulus=m, weibull_scale=SCALE, weibull_volume=volume)
-    row = RiskMeasures(sim.model, sim.stresses, {"bar": props}, {}).columns({})
+    risk = RiskMeasures(sim.model, sim.stresses, {"bar": props}, {})  # keeps σ1 at the points from now on
+    sim.stresses.update(stress)
+    row = risk.columns({})
     exponent = -math.log1p(-row["bar_failure_probability [-]"])
     return exponent * volume * (SCALE / peak) ** m, volume / (m + 1)
 

@@ -109,13 +109,17 @@ class RiskMeasures:
         self.strengths = strengths
         domain = model.domain
         self._comm = domain.mesh.comm
-        space = domain.cell_space
         self._dofs = domain.cell_dofs
-        self.risk_ratio = dolfinx.fem.Function(space, name="risk_ratio")
-        self.critical_flaw_size = dolfinx.fem.Function(space, name="critical_flaw_size")
-        for function in (self.risk_ratio, self.critical_flaw_size):
-            function.x.array[:] = np.nan
-        volumes = _point_volumes(model) if any(props.weibull for props in fracture.values()) else None
+        self.risk_ratio = self.critical_flaw_size = None  # DG0 fields only where the stress fields are kept
+        if stresses.keep_fields:
+            self.risk_ratio = dolfinx.fem.Function(domain.cell_space, name="risk_ratio")
+            self.critical_flaw_size = dolfinx.fem.Function(domain.cell_space, name="critical_flaw_size")
+            for function in (self.risk_ratio, self.critical_flaw_size):
+                function.x.array[:] = np.nan
+        volumes = None
+        if any(props.weibull for props in fracture.values()):
+            stresses.keep_point_sigma1()
+            volumes = _point_volumes(model)
         self._regions = {}
         for region, props in fracture.items():
             mine = domain.owned_region_cells[region]
@@ -123,9 +127,11 @@ class RiskMeasures:
             self._regions[region] = (props, domain.region_cells[region], mine, weibull_volumes)
 
     def fields(self) -> list:
-        """The DG0 Functions with data somewhere (written to fields.xdmf)."""
+        """The DG0 Functions with data somewhere (written to fields.xdmf); none without the stress fields."""
         props = [p for p, *_ in self._regions.values()]
         found = []
+        if self.risk_ratio is None:
+            return found
         if any(p.tensile_strength is not None for p in props):
             found.append(self.risk_ratio)
         if any(p.fracture_toughness is not None for p in props):
@@ -133,7 +139,9 @@ class RiskMeasures:
         return found
 
     def update(self) -> None:
-        """Re-evaluate the fields from the stresses' current σ1 (call after stresses.update)."""
+        """Re-evaluate the fields, if kept, from the stresses' current σ1 (call after stresses.update)."""
+        if self.risk_ratio is None:
+            return
         sigma1 = self.stresses.sigma1.x.array
         for props, cells, *_ in self._regions.values():
             dofs = self._dofs[cells]
@@ -151,8 +159,7 @@ class RiskMeasures:
         """
         row = {}
         for region, (props, _, cells, volumes) in self._regions.items():
-            local = float(self.stresses.sigma1.x.array[self._dofs[cells]].max(initial=-np.inf))
-            peak = self._comm.allreduce(local, op=MPI.MAX)
+            peak = self.stresses.sigma1_max(region)
             if props.tensile_strength is not None:
                 row[f"{region}_risk_ratio_max [-]"] = peak / props.tensile_strength
             if props.weibull:

@@ -8,13 +8,16 @@ positive),
     von Mises  σ_vM = √(½[(σ1−σ2)² + (σ2−σ3)² + (σ3−σ1)²]),
     hydrostatic σ_h = tr σ / 3.
 
-Only the four DG0 fields are kept. The cell-mean tensors of given cells
-(``cell_mean(cells)``: the cells along interfaces, for the tractions of
-chemomech.output.interfaces) are evaluated when asked for: kept for every
-cell they would take 72 B per cell, 0.15 kB per displacement dof of a P1
-tetrahedral mesh. σ1 at the quadrature points (``point_sigma1(cells)``,
-cells × points, for the Weibull integrals of chemomech.output.risk) is
-kept only with more than one point per cell; with one it is the cell's σ1.
+The four DG0 fields are kept only for a run that writes them
+(``keep_fields``): 8 B per cell each, 0.06 kB per displacement dof of a P1
+tetrahedral mesh for the four, which would stay resident through the
+solves. Without them each update reduces a chunk of cells at a time to the
+regions' extremes. The cell-mean tensors of given cells (``cell_mean(cells)``:
+the cells along interfaces, for the tractions of chemomech.output.interfaces)
+are evaluated when asked for: kept for every cell they would take 72 B per
+cell, 0.15 kB per displacement dof. σ1 at the quadrature points
+(``point_sigma1(cells)``, cells × points, for the Weibull integrals of
+chemomech.output.risk) is kept once ``keep_point_sigma1()`` asks for it.
 
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
 volume mean of σ_h, ∫ σ_h dV / ∫ dV over the reference configuration,
@@ -32,23 +35,26 @@ from chemomech.solve.cell_blocks import assemble_scalar, cell_blocks
 
 
 class StressFields:
-    """DG0 fields σ1, σ3, σ_vM, σ_h and their statistics per region."""
+    """σ1, σ3, σ_vM, σ_h per cell (DG0 fields with ``keep_fields``) and their statistics per region."""
 
-    def __init__(self, model):
+    def __init__(self, model, keep_fields: bool = True):
         self.model = model
         mesh = model.domain.mesh
-        scalar_space = model.domain.cell_space
         sigma = model.cauchy_stress()
         self._expression = dolfinx.fem.Expression(sigma, model.quadrature_points)
         self._weights = model.quadrature_weights / model.quadrature_weights.sum()
         index_map = mesh.topology.index_map(mesh.topology.dim)
         self._cell_count = index_map.size_local + index_map.num_ghosts
         self._dofs = model.domain.cell_dofs
-        self.sigma1 = dolfinx.fem.Function(scalar_space, name="sigma1")
-        self.sigma3 = dolfinx.fem.Function(scalar_space, name="sigma3")
-        self.von_mises = dolfinx.fem.Function(scalar_space, name="von_mises")
-        self.hydrostatic = dolfinx.fem.Function(scalar_space, name="hydrostatic_stress")
+        self.keep_fields = keep_fields
+        if keep_fields:
+            scalar_space = model.domain.cell_space
+            self.sigma1 = dolfinx.fem.Function(scalar_space, name="sigma1")
+            self.sigma3 = dolfinx.fem.Function(scalar_space, name="sigma3")
+            self.von_mises = dolfinx.fem.Function(scalar_space, name="von_mises")
+            self.hydrostatic = dolfinx.fem.Function(scalar_space, name="hydrostatic_stress")
         self._owned_cells = model.domain.owned_region_cells
+        self._extremes: dict[str, tuple[float, float, float]] = {}  # this rank's (max σ1, min σ3, max σ_vM)
         self._comm = mesh.comm
         # Reference volumes: the weight (1, or 2π r) is of the reference configuration.
         self._mean_forms, self._volumes = {}, {}
@@ -57,7 +63,12 @@ class StressFields:
             self._mean_forms[name] = cell_blocks(dolfinx.fem.form(ufl.tr(sigma) / 3 * model.weight * dx))
             volume = cell_blocks(dolfinx.fem.form(model.weight * dx))
             self._volumes[name] = self._comm.allreduce(assemble_scalar(volume))
-        self._point_sigma1 = np.zeros((self._cell_count, len(self._weights))) if len(self._weights) > 1 else None
+        self._point_sigma1 = None
+
+    def keep_point_sigma1(self) -> None:
+        """Keep σ1 at every quadrature point from the next update on (8 B per cell and point)."""
+        if self._point_sigma1 is None:
+            self._point_sigma1 = np.zeros((self._cell_count, len(self._weights)))
 
     def _point_values(self, cells: np.ndarray, point_stress: np.ndarray | None = None) -> np.ndarray:
         """Symmetrised σ at the quadrature points of ``cells`` (cells × points × 3 × 3)."""
@@ -69,22 +80,36 @@ class StressFields:
         return values[:, 0] if len(self._weights) == 1 else np.einsum("q,cqij->cij", self._weights, values)
 
     def update(self, point_stress: np.ndarray | None = None) -> None:
-        """Re-evaluate the fields for the current displacement (a chunk of cells at a time).
+        """Re-evaluate the stresses for the current displacement (a chunk of cells at a time).
 
         Or take them from ``point_stress`` (local cells × points × 3 × 3: a
         prescribed stress field).
         """
-        fields = (self.sigma3.x.array, self.sigma1.x.array, self.von_mises.x.array, self.hydrostatic.x.array)
+        extremes = dict.fromkeys(self._owned_cells, (-np.inf, np.inf, -np.inf))
         for part in chunks(self._cell_count):
             cells = np.arange(part.start, part.stop, dtype=np.int32)
             values = self._point_values(cells, None if point_stress is None else point_stress[part])
             cell = self._cell_means(values)
             principal, mises = principal_and_von_mises(cell)
-            dofs = self._dofs[part]
-            fields[0][dofs], fields[1][dofs], fields[2][dofs] = principal[:, 0], principal[:, 2], mises
-            fields[3][dofs] = np.trace(cell, axis1=1, axis2=2) / 3
+            sigma1, sigma3 = principal[:, 2], principal[:, 0]
+            for name, owned in self._owned_cells.items():
+                first, last = np.searchsorted(owned, (part.start, part.stop))
+                if last > first:
+                    mine = owned[first:last] - part.start
+                    high, low, mises_high = extremes[name]
+                    extremes[name] = (
+                        max(high, sigma1[mine].max()),
+                        min(low, sigma3[mine].min()),
+                        max(mises_high, mises[mine].max()),
+                    )
+            if self.keep_fields:
+                dofs = self._dofs[part]
+                self.sigma1.x.array[dofs], self.sigma3.x.array[dofs] = sigma1, sigma3
+                self.von_mises.x.array[dofs] = mises
+                self.hydrostatic.x.array[dofs] = np.trace(cell, axis1=1, axis2=2) / 3
             if self._point_sigma1 is not None:
                 self._point_sigma1[part] = principal_values(values)[..., -1]
+        self._extremes = {name: tuple(map(float, values)) for name, values in extremes.items()}
 
     def cell_mean(self, cells: np.ndarray) -> np.ndarray:
         """Cell-mean Cauchy stress tensors of the local ``cells`` for the current displacement (cells × 3 × 3)."""
@@ -94,24 +119,24 @@ class StressFields:
         return means
 
     def point_sigma1(self, cells: np.ndarray) -> np.ndarray:
-        """σ1 at the quadrature points of the local ``cells`` (cells × points)."""
+        """σ1 at the quadrature points of the local ``cells`` (cells × points), as of the last update."""
         if self._point_sigma1 is None:
-            return self.sigma1.x.array[self._dofs[cells]][:, None]
+            raise RuntimeError("σ1 at the quadrature points is kept only after keep_point_sigma1()")
         return self._point_sigma1[cells]
 
-    def _reduced(self, values, op, empty):
-        local = op(values) if values.size else empty
-        return self._comm.allreduce(local, op=MPI.MAX if op is np.max else MPI.MIN)
+    def sigma1_max(self, region: str) -> float:
+        """The region's largest cell-mean σ1 as of the last update (MPI-reduced; collective)."""
+        return self._comm.allreduce(self._extremes[region][0], op=MPI.MAX)
 
     def region_statistics(self) -> dict[str, dict[str, float]]:
-        """Per region: sigma1_max, sigma3_min, von_mises_max, hydrostatic_mean (Pa)."""
+        """Per region as of the last update: sigma1_max, sigma3_min, von_mises_max, hydrostatic_mean (Pa)."""
         stats = {}
-        for name, cells in self._owned_cells.items():
+        for name, (high, low, mises_high) in self._extremes.items():
             integral = self._comm.allreduce(assemble_scalar(self._mean_forms[name]))
             stats[name] = {
-                "sigma1_max": self._reduced(self.sigma1.x.array[cells], np.max, -np.inf),
-                "sigma3_min": self._reduced(self.sigma3.x.array[cells], np.min, np.inf),
-                "von_mises_max": self._reduced(self.von_mises.x.array[cells], np.max, -np.inf),
+                "sigma1_max": self._comm.allreduce(high, op=MPI.MAX),
+                "sigma3_min": self._comm.allreduce(low, op=MPI.MIN),
+                "von_mises_max": self._comm.allreduce(mises_high, op=MPI.MAX),
                 "hydrostatic_mean": integral / self._volumes[name],
             }
         return stats

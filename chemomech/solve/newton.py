@@ -229,7 +229,8 @@ class NewtonSolver:
             petsc_options=options,
         )
         forget_options(prefix, options)
-        if block_jacobian and not hooks:  # symmetric: the upper triangle only (chemomech.solve.symmetric_matrix)
+        self._upper_only = block_jacobian and not hooks
+        if self._upper_only:  # symmetric: the upper triangle only (chemomech.solve.symmetric_matrix)
             self.problem._A.destroy()
             self.problem._A = create_symmetric_matrix(self.problem.J)
         # The multigrid levels read theirs at every set-up (the eigenvalue
@@ -289,7 +290,7 @@ class NewtonSolver:
             b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             petsc.set_bc(b, bcs, x0=x, alpha=-1.0)
 
-        amg, upper_only = self._amg_matrix, problem.A.getType() in ("seqsbaij", "mpisbaij")
+        amg, upper_only = self._amg_matrix, self._upper_only
         rebuild_every = self._rebuild_every if amg is not None else 1
 
         def jacobian(snes, x, A, P_mat):

@@ -208,7 +208,7 @@ def build_simulation(case, comm=MPI.COMM_WORLD, mesh_dir: Path | None = None) ->
     for coupled_field in coupled:
         for name, function in coupled_field.functions().items():
             state.add(f"{coupled_field.name}_{name}", function)
-    stresses = StressFields(model)
+    stresses = StressFields(model, keep_fields=case.outputs.fields)
     risk = RiskMeasures(
         model, stresses, region_fracture(case), interface_strengths(case, interface_regions(domain))
     )
