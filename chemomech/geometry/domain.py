@@ -11,6 +11,7 @@ import numpy as np
 
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
+from chemomech.geometry.renumber import renumbered
 
 @dataclass(frozen=True, eq=False)
 class Domain:
@@ -135,10 +136,11 @@ def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = No
         )
     data.mesh.geometry.x[:, : blueprint.gdim] *= blueprint.scale
     tdim = data.mesh.topology.dim
+    mesh, cell_tags, facet_tags = renumbered(data.mesh, data.cell_tags, data.facet_tags)
     return Domain(
-        mesh=data.mesh,
-        cell_tags=data.cell_tags,
-        facet_tags=data.facet_tags,
+        mesh=mesh,
+        cell_tags=cell_tags,
+        facet_tags=facet_tags,
         regions=_named(data.physical_groups, tdim, blueprint.regions),
         boundaries=_named(data.physical_groups, tdim - 1, blueprint.boundaries),
         kind=blueprint.kind,

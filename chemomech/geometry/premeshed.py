@@ -34,6 +34,7 @@ from chemomech.case.datafiles import forget_meshes
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.errors import PremeshedError
 from chemomech.geometry.domain import Domain, build_domain, saved_mesh_file
+from chemomech.geometry.renumber import renumbered
 
 MESH_FILE = "domain.xdmf"
 RECORD_FILE = "domain.json"
@@ -151,6 +152,7 @@ def read_domain(directory: Path, fingerprint: str, comm: MPI.Comm):
         mesh.topology.create_connectivity(tdim - 1, tdim)
         cell_tags = xdmf.read_meshtags(mesh, CELL_TAGS)
         facet_tags = xdmf.read_meshtags(mesh, FACET_TAGS)
+    mesh, cell_tags, facet_tags = renumbered(mesh, cell_tags, facet_tags)
     cells = mesh.topology.index_map(tdim).size_global
     if cells != record["cells"]:  # the same on every rank
         raise PremeshedError(f"{directory}: {MESH_FILE} has {cells} cells, {RECORD_FILE} says {record['cells']}")
