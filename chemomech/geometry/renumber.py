@@ -46,7 +46,7 @@ def renumbered(mesh, cell_tags, facet_tags):
     one_type = tdim >= 2 and len(topology.entity_types[tdim]) == len(topology.entity_types[tdim - 1]) == 1
     if not one_type or mesh.geometry.cmaps[0].degree != 1:
         return mesh, cell_tags, facet_tags
-    cells_old = topology.connectivity(tdim, 0).array.reshape(_num_local(topology, tdim), -1)
+    cells_old = topology.connectivity(tdim, 0).array.reshape(-1, _cpp.mesh.cell_num_entities(topology.cell_type, 0))
     new_global = _vertex_numbers(mesh, cells_old)
     owned_cells = topology.index_map(tdim).size_local
     order = np.concatenate([_cell_order(new_global[cells_old[:owned_cells]]),
@@ -71,7 +71,7 @@ def _vertex_numbers(mesh, cells: np.ndarray) -> np.ndarray:
     rows = np.repeat(cells, cells.shape[1], axis=1).ravel()
     cols = np.tile(cells, (1, cells.shape[1])).ravel()
     graph = scipy.sparse.csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(local, local))
-    rcm = reverse_cuthill_mckee(graph, symmetric_mode=True)
+    rcm = reverse_cuthill_mckee(graph, symmetric_mode=True) if local else np.zeros(0, dtype=np.int32)
     owned_in_order = rcm[rcm < vertices.size_local]
     numbers = dolfinx.la.vector(vertices, 1, dtype=np.int64)
     numbers.array[owned_in_order] = vertices.local_range[0] + np.arange(owned_in_order.size)
@@ -115,7 +115,8 @@ def _boundary_vertices(topology, new_global: np.ndarray) -> np.ndarray:
     owned = (facet_cells.array < owned_cells).astype(np.int32)
     owned_per_facet = np.add.reduceat(owned, facet_cells.offsets[:-1]) if owned.size else owned
     facets = np.flatnonzero(owned_per_facet == 1)
-    vertices = topology.connectivity(tdim - 1, 0).array.reshape(facet_cells.num_nodes, -1)[facets]
+    facet_type = _cpp.mesh.cell_entity_type(topology.cell_type, tdim - 1, 0)
+    vertices = topology.connectivity(tdim - 1, 0).array.reshape(-1, _cpp.mesh.cell_num_entities(facet_type, 0))[facets]
     return np.unique(new_global[vertices])
 
 
@@ -134,10 +135,11 @@ def _carried_facet_tags(mesh, new_mesh, tags, old_to_new: np.ndarray):
     new_mesh.topology.create_connectivity(tdim, tdim - 1)
     new_mesh.topology.create_connectivity(tdim - 1, tdim)  # as the mesh readers leave it
     facet_cells = mesh.topology.connectivity(tdim - 1, tdim)
-    cell_facets = mesh.topology.connectivity(tdim, tdim - 1).array.reshape(old_to_new.size, -1)
+    width = _cpp.mesh.cell_num_entities(mesh.topology.cell_type, tdim - 1)
+    cell_facets = mesh.topology.connectivity(tdim, tdim - 1).array.reshape(-1, width)
     cells = facet_cells.array[facet_cells.offsets[tags.indices]]
     local = np.argmax(cell_facets[cells] == tags.indices[:, None], axis=1)
-    new_cell_facets = new_mesh.topology.connectivity(tdim, tdim - 1).array.reshape(old_to_new.size, -1)
+    new_cell_facets = new_mesh.topology.connectivity(tdim, tdim - 1).array.reshape(-1, width)
     facets = new_cell_facets[old_to_new[cells], local]
     by_facet = np.argsort(facets)
     return _named_tags(new_mesh, tdim - 1, facets[by_facet].astype(np.int32), tags.values[by_facet], tags.name)
