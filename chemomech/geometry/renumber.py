@@ -59,11 +59,6 @@ def renumbered(mesh, cell_tags, facet_tags):
             _carried_facet_tags(mesh, new_mesh, facet_tags, old_to_new))
 
 
-def _num_local(topology, dim: int) -> int:
-    index_map = topology.index_map(dim)
-    return index_map.size_local + index_map.num_ghosts
-
-
 def _vertex_numbers(mesh, cells: np.ndarray) -> np.ndarray:
     """New global index of every local vertex (owned, then ghosts)."""
     vertices = mesh.topology.index_map(0)
