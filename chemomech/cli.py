@@ -254,7 +254,9 @@ def _positive(text: str) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    print(json.dumps(Case.model_json_schema(), indent=2))
+    from chemomech.case.field_docs import documented_json_schema
+
+    print(json.dumps(documented_json_schema(Case), indent=2))
     return 0
 
 

@@ -88,6 +88,11 @@ def test_schema(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "Case" and "geometry" in schema["properties"]
+    # Fields are described by their attribute docstrings, those of a base class (_Transfer) included.
+    layer, discharge = schema["$defs"]["Layer"]["properties"], schema["$defs"]["Discharge"]["properties"]
+    assert layer["name"]["description"] == "Region name (an identifier), used for tags and outputs."
+    assert "60 um" in layer["thickness"]["description"]  # no docstring: the unit type's description
+    assert discharge["rate"]["description"] == "C-rate in 1/h."
 
 
 def test_materials_csv(capsys):

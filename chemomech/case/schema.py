@@ -107,7 +107,10 @@ def _builtin_creeps(name: str | None) -> bool:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    # Fields are documented by the docstring under each; chemomech.case.field_docs
+    # reads them for the JSON schema only (pydantic's use_attribute_docstrings
+    # would read them at every import).
+    model_config = ConfigDict(extra="forbid")
 
 
 class Layer(_Model):
