@@ -32,7 +32,8 @@ def documented_json_schema(model: type[BaseModel]) -> dict:
             continue
         docs = attribute_docstrings(models[name])
         properties = definition["properties"]
-        for field in properties.keys() & docs.keys():  # keys sorted, as pydantic sorts them
+        for field in properties.keys() & docs.keys():
+            # A field schema's keys in sorted order, as pydantic writes them.
             properties[field] = dict(sorted({**properties[field], "description": docs[field]}.items()))
     return schema
 
