@@ -2,8 +2,8 @@
 
     mpiexec -n R python benchmarks/instrumented_run.py CASE -o OUTDIR [--set key=value ...] [--mesh DIR]
 
-Runs the case exactly as ``chemomech run`` does (``load_case`` + ``run_case``;
-``summary.json`` is written as usual) and adds ``OUTDIR/instrumentation.json``
+Runs the case exactly as ``chemomech run`` does (``load_case`` + ``run_case``,
+``skip_exit_collection``; ``summary.json`` is written as usual) and adds ``OUTDIR/instrumentation.json``
 with what the run summary does not report:
 
 * ``mesh_time_s``: time in ``case_domain`` (gmsh on rank 0 + distribution, or the read of a pre-meshed domain);
@@ -161,7 +161,10 @@ def main(argv=None) -> int:
     PETSc.Log.begin()
     _install_hooks(meshing=args.mesh is None)
     from chemomech.case import load_case
+    from chemomech.cli import skip_exit_collection
     from chemomech.solve.run import run_case
+
+    skip_exit_collection()  # as the chemomech command does
 
     case = load_case(args.case, args.set)
     start = time.perf_counter()

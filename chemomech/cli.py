@@ -8,8 +8,10 @@ exits alike; only rank 0 prints.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import csv
+import gc
 import json
 import sys
 import traceback
@@ -426,7 +428,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def skip_exit_collection() -> None:
+    """Leave the objects still alive when the process exits to the operating system.
+
+    At exit CPython tears the modules down and runs its cyclic garbage
+    collector over every object left: the ~120,000 that the imports of
+    DOLFINx, UFL, PETSc, pint and pydantic create, and the solver's. That
+    took 0.2 s of every run (50k dofs on 2 ranks: 6.0 s, 5.8 s without).
+    ``gc.freeze()`` in an exit handler, after the others, moves them all to
+    the permanent generation, which no collection visits; the operating
+    system takes their memory back. No output depends on it: every file is
+    closed and every solver destroyed before ``run_case`` returns (the
+    in-process CLI tests read them with no exit in between). Registered
+    once per process however often ``main`` is called.
+    """
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chemomech`` command; returns the exit code."""
+    skip_exit_collection()
     args = _parser().parse_args(argv)
     return args.command(args)

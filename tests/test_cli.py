@@ -192,6 +192,29 @@ def test_cli_subprocess_check_ok_and_missing_file(tmp_path):
     assert result.returncode == 2 and "no such file" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.serial
+def test_exit_leaves_the_live_objects_to_the_system():
+    """main() makes gc.freeze an exit handler: the last collection at exit has nothing alive to visit."""
+    script = textwrap.dedent(
+        """\
+        import atexit, gc
+        atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count()))  # runs after main's handler
+        from chemomech.cli import main
+        print("frozen before:", gc.get_freeze_count())
+        for _ in range(2):
+            try:
+                main(["check", "--help"])
+            except SystemExit:
+                pass
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    before, at_exit = int(lines[0].removeprefix("frozen before: ")), int(lines[-1].removeprefix("frozen at exit: "))
+    assert at_exit > before + 10_000  # the modules, classes and functions of the imports at least
+
+
 # A stand-in for chemomech.solve.run under mpiexec: BEHAVIOUR is exec'd on each rank.
 STANDIN = textwrap.dedent(
     """\
