@@ -2,7 +2,7 @@
 
     mpiexec -n R python benchmarks/instrumented_run.py CASE -o OUTDIR [--set key=value ...] [--mesh DIR]
 
-Runs the case exactly as ``chemomech run`` does (``load_case`` + ``run_case``,
+Runs the case exactly as ``chemomech run`` does (``load_case_once`` + ``run_case``,
 ``skip_exit_collection``; ``summary.json`` is written as usual) and adds ``OUTDIR/instrumentation.json``
 with what the run summary does not report:
 
@@ -160,13 +160,12 @@ def main(argv=None) -> int:
     comm = MPI.COMM_WORLD
     PETSc.Log.begin()
     _install_hooks(meshing=args.mesh is None)
-    from chemomech.case import load_case
+    from chemomech.case import load_case_once
     from chemomech.cli import skip_exit_collection
     from chemomech.solve.run import run_case
 
     skip_exit_collection()  # as the chemomech command does
-
-    case = load_case(args.case, args.set)
+    case = load_case_once(args.case, args.set, comm)
     start = time.perf_counter()
     summary = run_case(case, outdir=args.output, case_path=args.case, mesh_dir=args.mesh)
     wall = time.perf_counter() - start

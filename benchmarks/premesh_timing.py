@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from chemomech.case import load_case
+from chemomech.case import load_case_once
 from chemomech.dolfinx_compat import MPI
 from chemomech.geometry import build_domain
 from chemomech.geometry.premeshed import geometry_fingerprint, read_domain, write_domain
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     comm = MPI.COMM_WORLD
-    geometry = load_case(args.case, args.set).geometry
+    geometry = load_case_once(args.case, args.set, comm).geometry
     fingerprint = geometry_fingerprint(geometry)
     folder = comm.bcast(tempfile.mkdtemp(prefix="premesh-") if comm.rank == 0 else None, root=0)
     times: dict[str, list[float]] = {"build_domain": [], "write_domain": [], "read_domain": []}

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from chemomech.case import Case, CaseError, load_case
+from chemomech.case import Case, CaseError, load_case_once
 from chemomech.errors import GeometryError, PremeshedError, RestartError, SolverFailure
 
 
@@ -55,15 +55,16 @@ def summary(case: Case) -> str:
     )
 
 
-def _load(args: argparse.Namespace, rank: int) -> Case | None:
+def _load(args: argparse.Namespace, comm) -> Case | None:
     """The validated case, or None after rank 0 printed the problems.
 
-    Every rank validates the same file, so every rank gets the same answer.
+    Rank 0 validates the file and sends the outcome to the other ranks
+    (``load_case_once``), so every rank gets the same answer.
     """
     try:
-        return load_case(args.case, args.set)
+        return load_case_once(args.case, args.set, comm)
     except CaseError as err:
-        if rank == 0:
+        if comm is None or comm.rank == 0:
             print(err, file=sys.stderr)
         return None
 
@@ -71,7 +72,7 @@ def _load(args: argparse.Namespace, rank: int) -> Case | None:
 def _check(args: argparse.Namespace) -> int:
     comm = _world()
     rank = comm.rank if comm is not None else 0
-    case = _load(args, rank)
+    case = _load(args, comm)
     if case is None:
         return 2
     if rank == 0:
@@ -82,7 +83,7 @@ def _check(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     comm = _world()
     rank, size = (comm.rank, comm.size) if comm is not None else (0, 1)
-    case = _load(args, rank)
+    case = _load(args, comm)
     if case is None:
         return 2
     outdir = args.output or args.restart or Path("results") / case.name
@@ -124,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
 def _mesh(args: argparse.Namespace) -> int:
     comm = _world()
     rank = comm.rank if comm is not None else 0
-    case = _load(args, rank)
+    case = _load(args, comm)
     if case is None:
         return 2
     from chemomech.geometry.premeshed import MESH_FILE, RECORD_FILE, mesh_case
@@ -150,7 +151,7 @@ def _mesh(args: argparse.Namespace) -> int:
 def _homogenize(args: argparse.Namespace) -> int:
     comm = _world()
     rank = comm.rank if comm is not None else 0
-    case = _load(args, rank)
+    case = _load(args, comm)
     if case is None:
         return 2
     from chemomech.upscale.command import BOX_GEOMETRIES, homogenize_case

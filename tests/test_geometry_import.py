@@ -15,7 +15,8 @@ import pytest
 import tifffile
 import ufl
 
-from chemomech.case import CaseError, load_case, load_case_text
+from chemomech.case import CaseError, load_case, load_case_once, load_case_text
+from chemomech.case import datafiles, loader, schema
 from chemomech.cli import main
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.geometry import build_domain
@@ -211,6 +212,53 @@ def test_gmsh_file_tetrahedra(tmp_path):
     labels[1:] = 1
     check_box(domain, labels, np.full(3, UM), {0: "matrix", 1: "particle"}, void=-1)
 
+
+
+def test_data_files_are_read_on_rank_0_only(mpi_tmp_path, monkeypatch):
+    """A mesh file and an image are read by rank 0 alone, to validate and to mesh; every rank gets the same case."""
+    points, cells, x = structured_mesh((3, 2, 2), (10.0, 20.0, 30.0))
+    if COMM.rank == 0:
+        mesh = meshio.Mesh(points, [("tetra", cells)], cell_data={"gmsh:physical": [np.where(x < 11.0, 5, 7)]})
+        meshio.write(mpi_tmp_path / "rve.msh", mesh, file_format="gmsh22", binary=False)
+        (mpi_tmp_path / "mesh.yaml").write_text(
+            mesh_case(mpi_tmp_path / "rve.msh", "3d", "    matrix: {tag: 5, material: Li6PS5Cl}\n"
+                      "    particle: {tag: 7, material: sulfur}\n"))
+        (mpi_tmp_path / "voxel.yaml").write_text(voxel_case(mpi_tmp_path, three_phase_cube(), phases=THREE_PHASES))
+    COMM.barrier()
+    image_reads = []
+    monkeypatch.setattr(schema, "read_label_image", lambda path: image_reads.append(path) or np.load(path))
+    datafiles.forget_meshes()
+    # rank 0 reads the mesh once (kept from the validation to the meshing), the image once for each
+    for name, reads, root_reads, labels, spacing, names, void in (
+        ("mesh", lambda: datafiles._read_simplex_mesh.cache_info().misses, (1, 1),
+         np.repeat([0, 1, 1], 4).reshape(3, 2, 2), np.full(3, UM), {0: "matrix", 1: "particle"}, -1),
+        ("voxel", lambda: len(image_reads), (1, 2), three_phase_cube(), np.full(3, 0.5 * UM),
+         {0: "electrolyte", 1: "active"}, 2),
+    ):
+        case = load_case_once(mpi_tmp_path / f"{name}.yaml", (), COMM)
+        validated = reads()
+        domain = build_domain(case.geometry, COMM)
+        assert COMM.allgather((validated, reads())) == [root_reads] + [(0, 0)] * (COMM.size - 1), name
+        assert COMM.allgather(case) == [case] * COMM.size
+        lengths = np.array(labels.shape) * spacing
+        assert case.geometry.box_lengths() == pytest.approx(lengths, rel=1e-15)
+        check_box(domain, labels, spacing, names, void)
+
+
+def test_load_case_once_raises_on_every_rank(tmp_path, monkeypatch):
+    """A bad case: the same CaseError on every rank; an unexpected error on rank 0: raised there, named elsewhere."""
+    with pytest.raises(CaseError) as err:
+        load_case_once(tmp_path / "nothere.yaml", (), COMM)
+    assert COMM.allgather(err.value.problems) == [err.value.problems] * COMM.size
+    assert "no such file" in str(err.value)
+
+    def broken(path, overrides=()):
+        raise ValueError("no memory left")
+
+    monkeypatch.setattr(loader, "load_case", broken)
+    with pytest.raises(ValueError if COMM.rank == 0 else RuntimeError, match="ValueError: no memory left"
+                       if COMM.rank else "no memory left"):
+        load_case_once(tmp_path / "case.yaml", (), COMM)
 
 def test_vtu_triangles_with_void(tmp_path):
     """The only integer cell array holds the tags; a void tag leaves a hole with a surface."""

@@ -4,7 +4,7 @@ This package never imports DOLFINx, PETSc or MPI.
 """
 
 from chemomech.case.errors import CaseError, Problem
-from chemomech.case.loader import load_case, load_case_text
+from chemomech.case.loader import load_case, load_case_once, load_case_text
 from chemomech.case.schema import (
     Case,
     Charge,
@@ -44,5 +44,6 @@ __all__ = [
     "Swelling",
     "VoxelGeometry",
     "load_case",
+    "load_case_once",
     "load_case_text",
 ]

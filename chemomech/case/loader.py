@@ -130,3 +130,33 @@ def load_case(path: str | Path, overrides: Sequence[str] = ()) -> Case:
     except (OSError, UnicodeDecodeError) as err:
         raise CaseError([Problem(str(path), None, "", f"cannot read the file: {err}")]) from None
     return load_case_text(text, str(path), overrides)
+
+
+def load_case_once(path: str | Path, overrides: Sequence[str] = (), comm=None) -> Case:
+    """``load_case`` on rank 0 of ``comm`` (an mpi4py communicator), its outcome sent to every rank.
+
+    The data files a case names (a mesh, a label image) are read and checked
+    by rank 0 alone, not once per rank: on a cluster node with 64 ranks an
+    imported mesh of a million cells would otherwise be held 64 times over.
+    Every rank returns the same Case or raises a CaseError with the same
+    problems. An unexpected error on rank 0 is raised there, and as a
+    RuntimeError naming it on the other ranks, so no rank waits for a case
+    that will not come. Without ``comm``, or on one rank: ``load_case``.
+    """
+    if comm is None or comm.size == 1:
+        return load_case(path, overrides)
+    outcome = None
+    if comm.rank == 0:
+        try:
+            outcome = ("case", load_case(path, overrides))
+        except CaseError as err:
+            outcome = ("problems", err.problems)
+        except Exception as err:
+            comm.bcast(("failed", f"{type(err).__name__}: {err}"), root=0)
+            raise
+    kind, value = comm.bcast(outcome, root=0)
+    if kind == "problems":
+        raise CaseError(value)
+    if kind == "failed":
+        raise RuntimeError(f"rank 0 could not load {path}: {value}")
+    return value

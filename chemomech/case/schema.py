@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -434,6 +435,14 @@ class _BoxImport(_Model):
     """The phase field that names its cells in the data."""
     dimension: BoxDimension
     save_mesh: bool = False
+    _box_lengths: tuple[float, ...] = PrivateAttr(default=())
+
+    def box_lengths(self) -> tuple[float, ...]:
+        """Edge lengths of the box in metres along x, (y,) z, as found when the data file was validated.
+
+        Every rank knows the box without reading the file (chemomech.case.loader.load_case_once).
+        """
+        return self._box_lengths
 
     @model_validator(mode="after")
     def _phase_map(self) -> _BoxImport:
@@ -534,7 +543,9 @@ class VoxelGeometry(_BoxImport):
         problems += self._mapping_problems(image, "image")
         _report(problems)
         self.axis_order = order
-        _report(self._support_problems(self.oriented(image)))
+        oriented = self.oriented(image)
+        _report(self._support_problems(oriented))
+        self._box_lengths = tuple((np.array(oriented.shape) * np.array(self.spacing())).tolist())
         return self
 
     def oriented(self, image: np.ndarray) -> np.ndarray:
@@ -606,6 +617,8 @@ class MeshFileGeometry(_BoxImport):
         except DataFileError as err:
             _report([(("cell_data",), str(err))])
         _report(self._mapping_problems(tags, "mesh"))
+        used = mesh.points[np.unique(mesh.cells)] * self.length_unit
+        self._box_lengths = tuple((used.max(axis=0) - used.min(axis=0)).tolist())
         return self
 
     def simplices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -7,6 +7,8 @@ carry the plunger and the rollers (chemomech.geometry.discrete names them).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from chemomech.geometry import discrete
@@ -14,14 +16,21 @@ from chemomech.geometry.base import Blueprint
 
 
 def blueprint(geometry) -> Blueprint:
-    """The mesh of a validated ``MeshFileGeometry``, as a box domain."""
-    points, cells, tags = geometry.simplices()
-    used = np.unique(cells)
-    points = points - points[used].min(axis=0)
+    """The mesh of a validated ``MeshFileGeometry``, as a box domain.
+
+    The box comes from the validation; the file is read when the meshing rank draws the blueprint.
+    """
     names = tuple(geometry.phases)
+    return discrete.box_blueprint(
+        geometry.dimension, geometry.box_lengths(), names, geometry.void_phase, partial(phase_mesh, geometry)
+    )
+
+
+def phase_mesh(geometry) -> discrete.PhaseMesh:
+    """The cells of the file with their phases, shifted to start at the origin."""
+    points, cells, tags = geometry.simplices()
+    points = points - points[np.unique(cells)].min(axis=0)
     phase_tags = np.array([phase.tag for phase in geometry.phases.values()])
     sorter = np.argsort(phase_tags)
     phases = sorter[np.searchsorted(phase_tags, tags, sorter=sorter)]
-    mesh = discrete.PhaseMesh(points, cells, phases, names, geometry.void_phase)
-    lengths = points[used].max(axis=0)
-    return discrete.box_blueprint(geometry.dimension, lengths, names, geometry.void_phase, lambda: mesh)
+    return discrete.PhaseMesh(points, cells, phases, tuple(geometry.phases), geometry.void_phase)

@@ -62,11 +62,17 @@ def phase_mesh(labels: np.ndarray, spacing, phase_labels: np.ndarray, names: tup
 
 
 def blueprint(geometry) -> Blueprint:
-    """The voxel image of a validated ``VoxelGeometry``, as a box domain."""
-    labels = geometry.labels()
-    spacing = geometry.spacing()
+    """The voxel image of a validated ``VoxelGeometry``, as a box domain.
+
+    The box comes from the validation; the image is read when the meshing rank draws the blueprint.
+    """
     names = tuple(geometry.phases)
+    return discrete.box_blueprint(
+        geometry.dimension, geometry.box_lengths(), names, geometry.void_phase, partial(_image_mesh, geometry)
+    )
+
+
+def _image_mesh(geometry) -> discrete.PhaseMesh:
+    """``phase_mesh`` of the image file of ``geometry``."""
     phase_labels = np.array([phase.label for phase in geometry.phases.values()])
-    make = partial(phase_mesh, labels, spacing, phase_labels, names, geometry.void_phase)
-    lengths = np.array(labels.shape) * np.array(spacing)
-    return discrete.box_blueprint(geometry.dimension, lengths, names, geometry.void_phase, make)
+    return phase_mesh(geometry.labels(), geometry.spacing(), phase_labels, tuple(geometry.phases), geometry.void_phase)
