@@ -436,9 +436,9 @@ def skip_exit_collection() -> None:
     collector over every object left: the ~120,000 that the imports of
     DOLFINx, UFL, PETSc, pint and pydantic create, and the solver's. That
     took 0.2 s of every run (50k dofs on 2 ranks: 6.0 s, 5.8 s without).
-    ``gc.freeze()`` in an exit handler, after the others, moves them all to
-    the permanent generation, which no collection visits; the operating
-    system takes their memory back. No output depends on it: every file is
+    ``gc.freeze()`` as an exit handler moves them all to the permanent
+    generation, which no collection visits; the operating system takes
+    their memory back. No output depends on it: every file is
     closed and every solver destroyed before ``run_case`` returns (the
     in-process CLI tests read them with no exit in between). Registered
     once per process however often ``main`` is called.
