@@ -2,9 +2,9 @@
 
     mpiexec -n R python benchmarks/instrumented_run.py CASE -o OUTDIR [--set key=value ...] [--mesh DIR]
 
-Runs the case exactly as ``chemomech run`` does (``load_case_once`` + ``run_case``,
-``skip_exit_collection``; ``summary.json`` is written as usual) and adds ``OUTDIR/instrumentation.json``
-with what the run summary does not report:
+Runs the case exactly as ``chemomech run`` does (``load_case_once``, ``run_case`` in
+``start_up_frozen``, ``skip_exit_collection``; ``summary.json`` is written as usual)
+and adds ``OUTDIR/instrumentation.json`` with what the run summary does not report:
 
 * ``mesh_time_s``: time in ``case_domain`` (gmsh on rank 0 + distribution, or the read of a pre-meshed domain);
 * ``setup_time_s``: time in ``build_simulation`` (mesh + model, everything
@@ -161,13 +161,14 @@ def main(argv=None) -> int:
     PETSc.Log.begin()
     _install_hooks(meshing=args.mesh is None)
     from chemomech.case import load_case_once
-    from chemomech.cli import skip_exit_collection
+    from chemomech.cli import skip_exit_collection, start_up_frozen
     from chemomech.solve.run import run_case
 
     skip_exit_collection()  # as the chemomech command does
     case = load_case_once(args.case, args.set, comm)
     start = time.perf_counter()
-    summary = run_case(case, outdir=args.output, case_path=args.case, mesh_dir=args.mesh)
+    with start_up_frozen():
+        summary = run_case(case, outdir=args.output, case_path=args.case, mesh_dir=args.mesh)
     wall = time.perf_counter() - start
 
     petsc = {}

@@ -122,6 +122,17 @@ def test_run_calls_run_case(tmp_path, monkeypatch):
 
 
 @pytest.mark.serial
+def test_run_keeps_the_collector_off_the_imports_until_it_ends(tmp_path, monkeypatch):
+    """run_case runs with the objects alive before it frozen; they are collectable again after it."""
+    import gc
+
+    frozen = []
+    fake_solver(monkeypatch, behaviour=lambda: frozen.append(gc.get_freeze_count()))
+    assert main(["run", str(write(tmp_path, VALID)), "-o", str(tmp_path / "out")]) == 0
+    assert frozen[0] > 10_000  # the modules, classes and functions of the imports at least
+    assert gc.get_freeze_count() == 0
+
+@pytest.mark.serial
 def test_run_invalid_case_does_not_call_run_case(tmp_path, monkeypatch, capsys):
     calls = fake_solver(monkeypatch)
     path = write(tmp_path, VALID.replace("500 um", "-1 um"))
