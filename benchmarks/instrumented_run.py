@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     PETSc.Log.begin()
     _install_hooks(meshing=args.mesh is None)
     from chemomech.case import load_case_once
-    from chemomech.cli import skip_exit_collection, start_up_frozen
+    from chemomech.collector import skip_exit_collection, start_up_frozen
     from chemomech.solve.run import run_case
 
     skip_exit_collection()  # as the chemomech command does

@@ -8,17 +8,16 @@ exits alike; only rank 0 prints.
 from __future__ import annotations
 
 import argparse
-import atexit
 import contextlib
 import csv
-import gc
 import json
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from chemomech.case import Case, CaseError, load_case_once
+from chemomech.collector import skip_exit_collection, start_up_frozen
 from chemomech.errors import GeometryError, PremeshedError, RestartError, SolverFailure
 
 
@@ -428,44 +427,6 @@ def _parser() -> argparse.ArgumentParser:
     materials.add_argument("--csv", action="store_true", help="plain CSV instead of a table")
     materials.set_defaults(command=_materials)
     return parser
-
-
-@contextlib.contextmanager
-def start_up_frozen() -> Iterator[None]:
-    """Keep the cyclic garbage collector off the objects alive now, until the block ends.
-
-    The collector's full passes during a run would otherwise traverse the
-    ~120,000 objects that the imports of DOLFINx, UFL, PETSc, pint and
-    pydantic create. ``gc.freeze()`` moves them to the permanent generation,
-    and ``gc.unfreeze()`` hands them back when the block ends, so a process
-    that runs several cases (the in-process tests, a notebook) keeps none of
-    its garbage frozen. Measured on 2 ranks, four tries each, interleaved:
-    the default case 5.51–5.75 s against 5.75–5.79 s, the 50k-dof inclusion
-    5.53–5.79 s against 5.69–5.79 s.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def skip_exit_collection() -> None:
-    """Leave the objects still alive when the process exits to the operating system.
-
-    At exit CPython tears the modules down and runs its cyclic garbage
-    collector over every object left: the ~120,000 that the imports of
-    DOLFINx, UFL, PETSc, pint and pydantic create, and the solver's. That
-    took 0.2 s of every run (50k dofs on 2 ranks: 6.0 s, 5.8 s without).
-    ``gc.freeze()`` as an exit handler moves them all to the permanent
-    generation, which no collection visits; the operating system takes
-    their memory back. No output depends on it: every file is
-    closed and every solver destroyed before ``run_case`` returns (the
-    in-process CLI tests read them with no exit in between). Registered
-    once per process however often ``main`` is called.
-    """
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
