@@ -4,10 +4,11 @@ import json
 
 import numpy as np
 import pytest
+import ufl
 
 from chemomech.case import load_case_text
-from chemomech.dolfinx_compat import MPI
-from chemomech.output.distortion import J_MAX, J_MIN, K_MAX, DistortionMonitor, measures
+from chemomech.dolfinx_compat import MPI, dolfinx
+from chemomech.output.distortion import J_MAX, J_MIN, K_MAX, DistortionMonitor, measures, right_cauchy_green
 from chemomech.output.stress import StressFields
 from chemomech.solve.run import run_case
 from chemomech.solve.simulation import build_simulation
@@ -22,6 +23,13 @@ def test_measures_of_homogeneous_deformations():
     lam = 0.5 * (gamma + np.sqrt(gamma**2 + 4))  # largest stretch of simple shear; the smallest is 1/λ
     assert j == pytest.approx([1.0, 3.375, 1.0, -1.0])
     assert kappa == pytest.approx([4.0, 1.0, lam**2, 1.0])
+
+
+def test_right_cauchy_green_is_the_transposed_product():
+    """C = FᵀF, not F Fᵀ (which has the same eigenvalues, so the measures alone would not tell)."""
+    f = np.random.default_rng(3).normal(size=(7, 3, 3))
+    assert np.allclose(right_cauchy_green(f), f.transpose(0, 2, 1) @ f, rtol=1e-14, atol=1e-14)
+    assert not np.allclose(right_cauchy_green(f), f @ f.transpose(0, 2, 1))
 
 
 INCLUSION = """
@@ -151,3 +159,31 @@ def test_chunked_outputs_equal_one_pass(monkeypatch):
     for one, many in zip(fields + [cell_stress, point_sigma1], chunked, strict=True):
         assert np.array_equal(one, many)
     assert chunked_measured == measured and measured["det_F_max"][0] != measured["det_F_min"][0]
+
+
+@pytest.mark.parametrize("dimension, solver", [
+    ("axisymmetric", "{element_degree: 1}"), ("plane_strain", "{element_degree: 2, quadrature_degree: 4}"),
+    ("3d", "{element_degree: 1}"),
+])
+def test_hydrostatic_mean_is_the_assembled_integral(dimension, solver):
+    """The regions' mean σ_h, summed from the update's point values, is ∫ tr σ/3 w dx / ∫ w dx assembled by dolfinx.
+
+    Axisymmetry has a weight 2π r that varies in a cell; the degree-4 rule on
+    triangles has six points of two weights. A smooth expansion keeps the
+    means far from zero.
+    """
+    text = INCLUSION.format(dimension=dimension) + f"solver: {solver}\n"
+    sim = build_simulation(load_case_text(text), MPI.COMM_WORLD)
+    model, gdim = sim.model, sim.domain.mesh.geometry.dim
+    model.u.interpolate(lambda x: 0.05 * x[:gdim] + 2e3 * x[:gdim] * x[0])
+    stresses = StressFields(model, keep_fields=False)
+    stresses.update()
+    statistics = stresses.region_statistics()
+    sigma = model.cauchy_stress()
+    for region, tag in sim.domain.regions.items():
+        integral, volume = (
+            MPI.COMM_WORLD.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * model.weight * model.dx(tag))))
+            for f in (ufl.tr(sigma) / 3, 1.0)
+        )
+        assert abs(integral / volume) > 1e6
+        assert statistics[region]["hydrostatic_mean"] == pytest.approx(integral / volume, rel=1e-12)

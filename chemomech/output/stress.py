@@ -20,9 +20,16 @@ cell, 0.15 kB per displacement dof. σ1 at the quadrature points
 chemomech.output.risk) is kept once ``keep_point_sigma1()`` asks for it.
 
 Per region: max σ1, min σ3, max σ_vM over owned cells (MPI-reduced) and the
-volume mean of σ_h, ∫ σ_h dV / ∫ dV over the reference configuration,
-integrated by quadrature a block of cells at a time
-(chemomech.solve.cell_blocks); the region volumes ∫ dV once.
+volume mean of σ_h over the reference configuration, by the volume
+quadrature from the point values the update has evaluated anyway,
+
+    ∫ σ_h dV / ∫ dV = Σ_c Σ_q σ_h(x_cq) dV_cq / Σ_c Σ_q dV_cq,   dV_cq = w_q |det J_c(x_q)| w(x_cq),
+
+with w_q the quadrature weights, J_c the Jacobian of cell c's map and w the
+volume weight (2π r in axisymmetry, 1 otherwise): the same sum as
+assembling ∫ tr σ/3 w dx, without evaluating σ a second time. The
+contributions of the cells are summed after the chunks, so the mean does
+not depend on the chunk size.
 """
 
 import numpy as np
@@ -31,7 +38,6 @@ import ufl
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.output.chunks import chunks
 from chemomech.output.principal import principal_and_von_mises, principal_values
-from chemomech.solve.cell_blocks import assemble_scalar, cell_blocks
 
 
 class StressFields:
@@ -55,14 +61,18 @@ class StressFields:
             self.hydrostatic = dolfinx.fem.Function(scalar_space, name="hydrostatic_stress")
         self._owned_cells = model.domain.owned_region_cells
         self._extremes: dict[str, tuple[float, float, float]] = {}  # this rank's (max σ1, min σ3, max σ_vM)
+        self._hydrostatic_integrals: dict[str, float] = {}  # this rank's ∫ σ_h dV per region
         self._comm = mesh.comm
-        # Reference volumes: the weight (1, or 2π r) is of the reference configuration.
-        self._mean_forms, self._volumes = {}, {}
-        for name, tag in model.domain.regions.items():
-            dx = model.dx(tag)
-            self._mean_forms[name] = cell_blocks(dolfinx.fem.form(ufl.tr(sigma) / 3 * model.weight * dx))
-            volume = cell_blocks(dolfinx.fem.form(model.weight * dx))
-            self._volumes[name] = self._comm.allreduce(assemble_scalar(volume))
+        # |det J| w at the points; the weight (1, or 2π r) is of the reference configuration.
+        self._point_volume = dolfinx.fem.Expression(
+            abs(ufl.JacobianDeterminant(mesh)) * model.weight, model.quadrature_points
+        )
+        volumes = np.zeros(self._cell_count)
+        for part in chunks(self._cell_count):
+            volumes[part] = self._point_volumes(np.arange(part.start, part.stop, dtype=np.int32)).sum(axis=1)
+        self._volumes = {
+            name: self._comm.allreduce(volumes[owned].sum()) for name, owned in self._owned_cells.items()
+        }
         self._point_sigma1 = None
 
     def keep_point_sigma1(self) -> None:
@@ -75,6 +85,11 @@ class StressFields:
         values = self._expression.eval(self.model.domain.mesh, cells) if point_stress is None else point_stress
         return 0.5 * (values + values.transpose(0, 1, 3, 2))
 
+    def _point_volumes(self, cells: np.ndarray) -> np.ndarray:
+        """dV_cq = w_q |det J| w at the quadrature points of ``cells`` (cells × points)."""
+        values = self._point_volume.eval(self.model.domain.mesh, cells).reshape(cells.size, -1)
+        return values * self.model.quadrature_weights
+
     def _cell_means(self, values: np.ndarray) -> np.ndarray:
         """Cell means of point ``values`` (cells × points × 3 × 3) with the quadrature weights."""
         return values[:, 0] if len(self._weights) == 1 else np.einsum("q,cqij->cij", self._weights, values)
@@ -86,14 +101,18 @@ class StressFields:
         prescribed stress field).
         """
         extremes = dict.fromkeys(self._owned_cells, (-np.inf, np.inf, -np.inf))
+        hydrostatic = np.empty(self._cell_count)  # ∫ σ_h dV over each cell
         for part in chunks(self._cell_count):
             cells = np.arange(part.start, part.stop, dtype=np.int32)
             values = self._point_values(cells, None if point_stress is None else point_stress[part])
+            trace = values[..., 0, 0] + values[..., 1, 1] + values[..., 2, 2]
+            hydrostatic[part] = (trace * self._point_volumes(cells)).sum(axis=1) / 3
             cell = self._cell_means(values)
             principal, mises = principal_and_von_mises(cell)
             sigma1, sigma3 = principal[:, 2], principal[:, 0]
             for name, owned in self._owned_cells.items():
-                first, last = np.searchsorted(owned, (part.start, part.stop))
+                # bounds of owned's dtype: a Python int would make numpy copy owned to int64
+                first, last = owned.searchsorted(np.array((part.start, part.stop), dtype=owned.dtype))
                 if last > first:
                     mine = owned[first:last] - part.start
                     high, low, mises_high = extremes[name]
@@ -110,6 +129,9 @@ class StressFields:
             if self._point_sigma1 is not None:
                 self._point_sigma1[part] = principal_values(values)[..., -1]
         self._extremes = {name: tuple(map(float, values)) for name, values in extremes.items()}
+        self._hydrostatic_integrals = {
+            name: float(hydrostatic[owned].sum()) for name, owned in self._owned_cells.items()
+        }
 
     def cell_mean(self, cells: np.ndarray) -> np.ndarray:
         """Cell-mean Cauchy stress tensors of the local ``cells`` for the current displacement (cells × 3 × 3)."""
@@ -132,7 +154,7 @@ class StressFields:
         """Per region as of the last update: sigma1_max, sigma3_min, von_mises_max, hydrostatic_mean (Pa)."""
         stats = {}
         for name, (high, low, mises_high) in self._extremes.items():
-            integral = self._comm.allreduce(assemble_scalar(self._mean_forms[name]))
+            integral = self._comm.allreduce(self._hydrostatic_integrals[name])
             stats[name] = {
                 "sigma1_max": self._comm.allreduce(high, op=MPI.MAX),
                 "sigma3_min": self._comm.allreduce(low, op=MPI.MIN),

@@ -9,6 +9,9 @@ displacement values and the material fields, 16 doubles per cell, about
     R = Σ_k R_k,   R_k = ∫_{Ω_k} …,   Ω = ⋃_k Ω_k (disjoint),
 
 assembles to the same vector and matrix, and packs CHUNK cells at a time.
+Blocks of 65536 cells assemble faster than blocks of 8192 (the cell
+chunks of the per-step outputs): each block's matrix ends in a flush, and
+the Newton steps of the 200k-dof inclusion on 2 ranks took 2 to 5 % longer.
 
 Each block is a dolfinx Form made from the same compiled form (no further
 JIT), with the integration entities of each integral restricted to the
@@ -21,7 +24,8 @@ integrals go with the first block.
 import numpy as np
 
 from chemomech.dolfinx_compat import MPI, PETSc, dolfinx
-from chemomech.output.chunks import CHUNK
+
+CHUNK = 1 << 16
 
 _SPLIT_TYPES = ("cell", "exterior_facet")
 

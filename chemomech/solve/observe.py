@@ -68,9 +68,10 @@ class StepObserver:
         self._fields_written = -1  # the last step written to the field file
         self._warned = 0
         weight, dx = model.weight, model.dx
-        self._active_xi = dolfinx.fem.form(fields.active_fraction * fields.xi * weight * dx)
-        self._active_volume = dolfinx.fem.form(fields.active_fraction * weight * dx)
         self._comm = model.domain.mesh.comm
+        self._active_xi = dolfinx.fem.form(fields.active_fraction * fields.xi * weight * dx)
+        # f_a is set once per cell (MaterialFields) and dV is of the reference configuration
+        self._active_volume = self._integral(dolfinx.fem.form(fields.active_fraction * weight * dx))
         self._composites = {
             region: material for region, material in sim.materials.items() if isinstance(material, CompositeMaterial)
         }
@@ -84,8 +85,7 @@ class StepObserver:
         return self._comm.allreduce(dolfinx.fem.assemble_scalar(form))
 
     def _mean_lithiation(self, xi: float) -> float:
-        volume = self._integral(self._active_volume)
-        return self._integral(self._active_xi) / volume if volume > 0 else xi
+        return self._integral(self._active_xi) / self._active_volume if self._active_volume > 0 else xi
 
     def record(self, state, stats) -> None:
         self.stresses.update()
