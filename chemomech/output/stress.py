@@ -126,8 +126,9 @@ class StressFields:
                 self.sigma1.x.array[dofs], self.sigma3.x.array[dofs] = sigma1, sigma3
                 self.von_mises.x.array[dofs] = mises
                 self.hydrostatic.x.array[dofs] = np.trace(cell, axis1=1, axis2=2) / 3
-            if self._point_sigma1 is not None:
-                self._point_sigma1[part] = principal_values(values)[..., -1]
+            if self._point_sigma1 is not None:  # one point per cell (P1): its σ1 is the cell's, just computed
+                one_point = values.shape[1] == 1
+                self._point_sigma1[part] = sigma1[:, None] if one_point else principal_values(values)[..., -1]
         self._extremes = {name: tuple(map(float, values)) for name, values in extremes.items()}
         self._hydrostatic_integrals = {
             name: float(hydrostatic[owned].sum()) for name, owned in self._owned_cells.items()
