@@ -13,10 +13,12 @@ point-wise (AIJ) matrix on the inclusion benchmark. A symmetric tangent
 linear spring) keeps only its upper blocks (SBAIJ, chemomech.solve.
 symmetric_matrix), 53 % of the entries; a return mapping's tangent keeps
 them all (BAIJ). GAMG builds its graph only from AIJ: when SNES rebuilds
-the preconditioner, a symmetric Jacobian is assembled point-wise into
-GAMG's matrix and copied into CG's (0.05 s at 206k dofs; PETSc's
-SBAIJ → AIJ conversion is wrong in serial), a BAIJ one assembled and copied
-into GAMG's (0.10 s); otherwise it goes into CG's alone.
+the preconditioner, a symmetric Jacobian is assembled into CG's matrix and
+converted into GAMG's (PETSc's conversion from MPISBAIJ, the type of CG's
+matrix on one process too: 0.33 against 0.54 s for assembling GAMG's
+matrix and copying it into CG's, 200k dofs on 2 ranks),
+a BAIJ one assembled and copied into GAMG's (0.10 s); otherwise it goes
+into CG's alone.
 ``solver.low_memory`` assembles the AIJ matrix alone, for GAMG and CG both:
 the block matrix's 0.2–0.4 kB per displacement dof less, 1.3–1.5 times the
 time per Newton step (the inclusion benchmark).
@@ -299,9 +301,9 @@ class NewtonSolver:
                 hook.before_jacobian()
             if amg is None or snes.getIterationNumber() % rebuild_every:  # GAMG is not rebuilt now
                 cell_blocks.assemble_matrix(A, J_blocks, bcs)
-            elif upper_only:  # into GAMG's matrix, then by PETSc's row-wise copy (upper blocks kept)
-                cell_blocks.assemble_matrix(amg, J_blocks, bcs)
-                amg.copy(A, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+            elif upper_only:  # the upper blocks, then GAMG's matrix by PETSc's conversion (both triangles)
+                cell_blocks.assemble_matrix(A, J_blocks, bcs)
+                A.convert(amg.getType(), amg)
             else:  # BAIJ assembles faster than AIJ (0.62 against 0.96 s at 206k dofs)
                 cell_blocks.assemble_matrix(A, J_blocks, bcs)
                 A.copy(amg, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
