@@ -162,10 +162,12 @@ def main(argv=None) -> int:
     _install_hooks(meshing=args.mesh is None)
     from chemomech.case import load_case_once
     from chemomech.collector import skip_exit_collection, start_up_frozen
+    from chemomech.geometry.premeshed import recorded_data_file
     from chemomech.solve.run import run_case
 
     skip_exit_collection()  # as the chemomech command does
-    case = load_case_once(args.case, args.set, comm)
+    validated_file = recorded_data_file(args.mesh) if args.mesh is not None and comm.rank == 0 else None
+    case = load_case_once(args.case, args.set, comm, validated_file)
     start = time.perf_counter()
     with start_up_frozen():
         summary = run_case(case, outdir=args.output, case_path=args.case, mesh_dir=args.mesh)

@@ -58,10 +58,19 @@ def _load(args: argparse.Namespace, comm) -> Case | None:
     """The validated case, or None after rank 0 printed the problems.
 
     Rank 0 validates the file and sends the outcome to the other ranks
-    (``load_case_once``), so every rank gets the same answer.
+    (``load_case_once``), so every rank gets the same answer. With a
+    pre-meshed domain (``--mesh``), a mesh file it was made from is not read
+    again: the domain recorded what its validation found there.
     """
+    validated_file = None
+    if getattr(args, "mesh", None) is not None:
+        # On every rank (the run needs DOLFINx anyway), not on rank 0 alone while the others wait.
+        from chemomech.geometry.premeshed import recorded_data_file
+
+        if comm is None or comm.rank == 0:
+            validated_file = recorded_data_file(args.mesh)
     try:
-        return load_case_once(args.case, args.set, comm)
+        return load_case_once(args.case, args.set, comm, validated_file)
     except CaseError as err:
         if comm is None or comm.rank == 0:
             print(err, file=sys.stderr)

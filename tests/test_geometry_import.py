@@ -252,7 +252,7 @@ def test_load_case_once_raises_on_every_rank(tmp_path, monkeypatch):
     assert COMM.allgather(err.value.problems) == [err.value.problems] * COMM.size
     assert "no such file" in str(err.value)
 
-    def broken(path, overrides=()):
+    def broken(path, overrides=(), validated_file=None):
         raise ValueError("no memory left")
 
     monkeypatch.setattr(loader, "load_case", broken)

@@ -21,11 +21,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import meshio
 import numpy as np
 import pytest
 import ufl
 
-from chemomech.case import load_case_text
+from chemomech.case import CaseError, load_case, load_case_text, schema
+from chemomech.case.datafiles import file_digest
 from chemomech.cli import main
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.geometry import build_domain
@@ -33,12 +35,15 @@ from chemomech.geometry.premeshed import (
     geometry_fingerprint,
     mesh_case,
     read_domain,
+    recorded_data_file,
     version_warnings,
     write_domain,
 )
 from chemomech.output.series import read_series
 from chemomech.solve.run import run_case
 from simulate import assert_series_agree
+from test_geometry_import import mesh_case as mesh_file_case
+from test_geometry_import import structured_mesh
 
 ROOT = Path(__file__).resolve().parents[1]
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
@@ -324,6 +329,51 @@ def test_homogenize_on_a_premeshed_rve(mpi_tmp_path, run_pair):
     assert record["premeshed"]["directory"] == str(mesh_dir.resolve())
     metrics = [json.loads((mpi_tmp_path / name / "microstructure.json").read_text()) for name in ("meshed", "premeshed")]
     assert metrics[0] == metrics[1]
+
+
+def test_a_run_on_a_domain_from_a_mesh_file_does_not_read_the_file_again(mpi_tmp_path, monkeypatch):
+    """The domain records what validating the case found in its mesh file (tag array, tags, corners of
+    the used points, with the file's digest); validating the case for a run on the domain takes it from
+    there: the same case and fingerprint, and no rank reads the file. An unmapped tag is still reported;
+    an edited file, or a case naming another tag array, is read as before."""
+    points, cells, x = structured_mesh((3, 2, 2), (10.0, 20.0, 30.0))
+    phases = "    matrix: {tag: 5, material: Li6PS5Cl}\n    particle: {tag: 7, material: sulfur}\n"
+    text = mesh_file_case(mpi_tmp_path / "rve.msh", "3d", phases)
+    path = mpi_tmp_path / "case.yaml"
+    if WORLD.rank == 0:
+        mesh = meshio.Mesh(points, [("tetra", cells)], cell_data={"gmsh:physical": [np.where(x < 11.0, 5, 7)]})
+        meshio.write(mpi_tmp_path / "rve.msh", mesh, file_format="gmsh22", binary=False)
+        path.write_text(text)
+    WORLD.barrier()
+    parsed = load_case(path)
+    mesh_dir = mpi_tmp_path / "mesh"
+    mesh_case(parsed, mesh_dir, WORLD)
+    recorded = recorded_data_file(mesh_dir)
+    assert recorded == {"sha256": file_digest(mpi_tmp_path / "rve.msh"), "cell_data": "gmsh:physical",
+                        "tags": [5, 7], "corners": [[10.0, 20.0, 30.0], [13.0, 22.0, 32.0]]}
+    reads = []
+    read = schema.read_simplex_mesh
+    monkeypatch.setattr(schema, "read_simplex_mesh", lambda *args: reads.append(args) or read(*args))
+
+    again = load_case(path, (), recorded)
+    assert not reads and again.model_dump() == parsed.model_dump()
+    assert again.geometry.box_lengths() == parsed.geometry.box_lengths() == pytest.approx([3e-6, 2e-6, 2e-6])
+    assert geometry_fingerprint(again.geometry) == geometry_fingerprint(parsed.geometry)
+    assert main(["run", str(path), "-q", "-o", str(mpi_tmp_path / "out"), "--mesh", str(mesh_dir)]) == 0
+    assert not reads
+    with pytest.raises(CaseError, match="not mapped: 7"):
+        load_case_text(text.replace(phases.splitlines()[1], ""), str(path), validated_file=recorded)
+    assert not reads
+
+    with pytest.raises(CaseError, match="no cell-data array 'labels'"):
+        load_case(path, ["geometry.cell_data=labels"], recorded)
+    assert len(reads) == 1
+    if WORLD.rank == 0:
+        mesh.cell_data["gmsh:physical"] = [np.where(x < 12.0, 5, 7)]
+        meshio.write(mpi_tmp_path / "rve.msh", mesh, file_format="gmsh22", binary=False)
+    WORLD.barrier()
+    load_case(path, (), recorded)
+    assert len(reads) == 2
 
 
 @pytest.mark.serial

@@ -8,6 +8,7 @@ Every rank reads the same file and so reaches the same verdict.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,22 @@ class DataFileError(ValueError):
 def resolve(name: str, folder: Path | str) -> Path:
     """The absolute path of ``name`` (as written in the case) relative to ``folder``."""
     return (Path(folder) / Path(name).expanduser()).absolute()
+
+
+def file_digest(path: Path) -> str:
+    """``sha256:`` and the hex SHA-256 of the file's content.
+
+    The last few are kept (keyed by path, size and modification time): the
+    validation and the geometry fingerprint hash a large mesh file once.
+    """
+    stat = path.stat()
+    return _file_digest(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _file_digest(path: Path, size: int, modified: int) -> str:
+    with path.open("rb") as file:
+        return "sha256:" + hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def read_label_image(path: Path) -> np.ndarray:

@@ -89,11 +89,15 @@ def _hashable(key: Any) -> Any:
     return key
 
 
-def load_case_text(text: str, filename: str = "case.yaml", overrides: Sequence[str] = ()) -> Case:
+def load_case_text(
+    text: str, filename: str = "case.yaml", overrides: Sequence[str] = (), validated_file: dict | None = None
+) -> Case:
     """Validate the case in ``text``; ``filename`` names it in messages and gives the default name.
 
     Data files named in the case (images, meshes) are found relative to the
-    folder of ``filename``.
+    folder of ``filename``. ``validated_file``: what an earlier validation
+    found in a mesh file (``MeshFileGeometry.validated_file()``, kept by a
+    pre-meshed domain); a mesh file with that content is not read again.
 
     Raises CaseError with every problem found.
     """
@@ -110,7 +114,8 @@ def load_case_text(text: str, filename: str = "case.yaml", overrides: Sequence[s
         raise CaseError([*problems, Problem(filename, None, "", str(err))]) from None
     data.setdefault("name", Path(filename).stem)
     try:
-        case = Case.model_validate(data, context={"case_folder": Path(filename).parent})
+        context = {"case_folder": Path(filename).parent, "validated_file": validated_file}
+        case = Case.model_validate(data, context=context)
     except ValidationError as err:
         problems += explain(err, tree, origins, filename)
     if problems:
@@ -118,8 +123,9 @@ def load_case_text(text: str, filename: str = "case.yaml", overrides: Sequence[s
     return case
 
 
-def load_case(path: str | Path, overrides: Sequence[str] = ()) -> Case:
-    """Read, override (``key=value`` strings, as given to ``--set``) and validate a case file.
+def load_case(path: str | Path, overrides: Sequence[str] = (), validated_file: dict | None = None) -> Case:
+    """Read, override (``key=value`` strings, as given to ``--set``) and validate a case file
+    (``validated_file``: see ``load_case_text``).
 
     Raises CaseError with every problem found, each with file, line and field.
     """
@@ -129,10 +135,12 @@ def load_case(path: str | Path, overrides: Sequence[str] = ()) -> Case:
         raise CaseError([Problem(str(path), None, "", "no such file")]) from None
     except (OSError, UnicodeDecodeError) as err:
         raise CaseError([Problem(str(path), None, "", f"cannot read the file: {err}")]) from None
-    return load_case_text(text, str(path), overrides)
+    return load_case_text(text, str(path), overrides, validated_file)
 
 
-def load_case_once(path: str | Path, overrides: Sequence[str] = (), comm=None) -> Case:
+def load_case_once(
+    path: str | Path, overrides: Sequence[str] = (), comm=None, validated_file: dict | None = None
+) -> Case:
     """``load_case`` on rank 0 of ``comm`` (an mpi4py communicator), its outcome sent to every rank.
 
     The data files a case names (a mesh, a label image) are read and checked
@@ -142,13 +150,14 @@ def load_case_once(path: str | Path, overrides: Sequence[str] = (), comm=None) -
     problems. An unexpected error on rank 0 is raised there, and as a
     RuntimeError naming it on the other ranks, so no rank waits for a case
     that will not come. Without ``comm``, or on one rank: ``load_case``.
+    ``validated_file`` (see ``load_case_text``) is rank 0's.
     """
     if comm is None or comm.size == 1:
-        return load_case(path, overrides)
+        return load_case(path, overrides, validated_file)
     outcome = None
     if comm.rank == 0:
         try:
-            outcome = ("case", load_case(path, overrides))
+            outcome = ("case", load_case(path, overrides, validated_file))
         except CaseError as err:
             outcome = ("problems", err.problems)
         except Exception as err:

@@ -28,7 +28,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from chemomech.case.datafiles import DataFileError, cell_tags, read_label_image, read_simplex_mesh, resolve
+from chemomech.case.datafiles import (
+    DataFileError,
+    cell_tags,
+    file_digest,
+    read_label_image,
+    read_simplex_mesh,
+    resolve,
+)
 from chemomech.case.units import (
     Concentration,
     Conductivity,
@@ -378,6 +385,24 @@ def _case_folder(info: ValidationInfo) -> Path:
     return Path((info.context or {}).get("case_folder", "."))
 
 
+_FOUND_KEYS = ("cell_data", "tags", "corners")
+
+
+def _recorded_for(path: Path, cell_data: str | None, info: ValidationInfo) -> dict | None:
+    """What an earlier validation found in the mesh file at ``path`` (the loader's ``validated_file``
+    context), when the file still has the recorded content and the case names the same tag array."""
+    recorded = (info.context or {}).get("validated_file")
+    if (
+        not isinstance(recorded, dict)
+        or any(key not in recorded for key in ("sha256", *_FOUND_KEYS))
+        or cell_data not in (None, recorded["cell_data"])
+        or not path.is_file()
+        or file_digest(path) != recorded["sha256"]
+    ):
+        return None
+    return {key: recorded[key] for key in _FOUND_KEYS}
+
+
 def _lengths(value) -> list[float]:
     """One length, or a list of lengths, as a list of SI floats."""
     items = value if isinstance(value, list) else [value]
@@ -604,22 +629,42 @@ class MeshFileGeometry(_BoxImport):
     phases: dict[str, MeshPhase] = Field(min_length=1)
     """Phase name -> tag and material (or void); every tag in the mesh must be mapped."""
 
+    _found: dict = PrivateAttr(default_factory=dict)
+
     @model_validator(mode="after")
     def _mesh(self, info: ValidationInfo) -> MeshFileGeometry:
         path = resolve(self.file, _case_folder(info))
+        found = _recorded_for(path, self.cell_data, info) or self._read(path)
+        self.file = str(path)
+        self.cell_data = found["cell_data"]
+        self._found = found
+        _report(self._mapping_problems(np.asarray(found["tags"]), "mesh"))
+        lower, upper = (np.asarray(corner) * self.length_unit for corner in found["corners"])
+        self._box_lengths = tuple((upper - lower).tolist())
+        return self
+
+    def _read(self, path: Path) -> dict:
+        """What the validation needs of the file: its tag array's name, the tags, the corners of its used points."""
         try:
             mesh = read_simplex_mesh(path, 3 if self.dimension == "3d" else 2)
         except DataFileError as err:
             _report([(("file",), str(err))])
-        self.file = str(path)
         try:
-            self.cell_data, tags = cell_tags(mesh, self.cell_data)
+            name, tags = cell_tags(mesh, self.cell_data)
         except DataFileError as err:
             _report([(("cell_data",), str(err))])
-        _report(self._mapping_problems(tags, "mesh"))
-        used = mesh.points[np.unique(mesh.cells)] * self.length_unit
-        self._box_lengths = tuple((used.max(axis=0) - used.min(axis=0)).tolist())
-        return self
+        used = mesh.points[np.unique(mesh.cells)]
+        return {"cell_data": name, "tags": np.unique(tags).tolist(),
+                "corners": [used.min(axis=0).tolist(), used.max(axis=0).tolist()]}
+
+    def validated_file(self) -> dict:
+        """What the validation found in the mesh file, with the digest of its content.
+
+        A pre-meshed domain records it (chemomech.geometry.premeshed), and
+        validating the case for a run on that domain takes it from there
+        instead of reading the file again (the loader's ``validated_file``).
+        """
+        return {"sha256": file_digest(Path(self.file)), **self._found}
 
     def simplices(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(points in metres, cells, tags) of the mesh file."""
