@@ -191,7 +191,7 @@ def main(argv=None) -> int:
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if unknown := [t for t in tools if t not in TOOLS + OPTIONAL_TOOLS]:
         parser.error(f"unknown tool(s) {unknown}; choose from {list(TOOLS + OPTIONAL_TOOLS)}")
-    folder = args.out / "inclusion"
+    folder = args.out.absolute() / "inclusion"  # the case resolves a relative mesh path against its own folder
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = args.out / "inclusion_compare.csv", args.out / "inclusion_compare.png"
     if args.plot_only:
