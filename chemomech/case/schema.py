@@ -654,8 +654,8 @@ class MeshFileGeometry(_BoxImport):
         except DataFileError as err:
             _report([(("cell_data",), str(err))])
         used = mesh.points[np.unique(mesh.cells)]
-        return {"cell_data": name, "tags": np.unique(tags).tolist(),
-                "corners": [used.min(axis=0).tolist(), used.max(axis=0).tolist()]}
+        corners = [used.min(axis=0).tolist(), used.max(axis=0).tolist()]
+        return {"cell_data": name, "tags": np.unique(tags).tolist(), "corners": corners}
 
     def validated_file(self) -> dict:
         """What the validation found in the mesh file, with the digest of its content.

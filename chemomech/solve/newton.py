@@ -15,10 +15,10 @@ symmetric_matrix), 53 % of the entries; a return mapping's tangent keeps
 them all (BAIJ). GAMG builds its graph only from AIJ: when SNES rebuilds
 the preconditioner, a symmetric Jacobian is assembled into CG's matrix and
 converted into GAMG's (PETSc's conversion from MPISBAIJ, the type of CG's
-matrix on one process too: 0.33 against 0.54 s for assembling GAMG's
-matrix and copying it into CG's, 200k dofs on 2 ranks),
-a BAIJ one assembled and copied into GAMG's (0.10 s); otherwise it goes
-into CG's alone.
+matrix on one process too: 0.33 s at 200k dofs on 2 ranks, against 0.54 s
+for assembling GAMG's matrix and copying it into CG's), a BAIJ one
+assembled and copied into GAMG's (0.10 s); otherwise it goes into CG's
+alone.
 ``solver.low_memory`` assembles the AIJ matrix alone, for GAMG and CG both:
 the block matrix's 0.2–0.4 kB per displacement dof less, 1.3–1.5 times the
 time per Newton step (the inclusion benchmark).

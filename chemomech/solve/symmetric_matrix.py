@@ -14,8 +14,7 @@ columns J ≥ I owned by this rank (the diagonal part) and by higher ranks
 (the off-diagonal part), with the column numbering of the pattern itself,
 which holds the ghost columns that other ranks' cells add. The element
 matrices go in whole; PETSc drops their lower blocks
-(MAT_IGNORE_LOWER_TRIANGULAR), as it does for the rows of a point-wise
-matrix copied in (MatCopy with another type inserts row by row).
+(MAT_IGNORE_LOWER_TRIANGULAR).
 
 The matrix is of the parallel type (MPISBAIJ) on one process too: PETSc
 3.25.5 converts it into an existing AIJ matrix (MatConvert,
