@@ -149,11 +149,8 @@ def recorded_data_file(directory: Path) -> dict | None:
     otherwise read and parse the mesh file again on rank 0 while the other
     ranks wait (0.4 s at 200k dofs, seconds at millions of cells).
     """
-    try:
-        record = json.loads((Path(directory) / RECORD_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return record.get("data_file") if isinstance(record, dict) and record.get("format") == FORMAT else None
+    record, _ = _read_record(Path(directory))
+    return record.get("data_file") if record is not None else None
 
 
 def read_domain(directory: Path, fingerprint: str, comm: MPI.Comm):
@@ -198,6 +195,17 @@ def read_domain(directory: Path, fingerprint: str, comm: MPI.Comm):
     )
 
 
+def _read_record(directory: Path) -> tuple[dict | None, str | None]:
+    """(domain.json of ``directory``, None) or (None, why it is unreadable or of another format)."""
+    try:
+        record = json.loads((directory / RECORD_FILE).read_text())
+    except (OSError, ValueError) as err:
+        return None, f"{RECORD_FILE} is unreadable: {err}"
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        return None, f"{RECORD_FILE} is not a chemomech domain record of format {FORMAT}"
+    return record, None
+
+
 def _check(directory: Path, fingerprint: str) -> tuple[dict | None, str | None]:
     """(the record of domain.json, None) or (None, what is wrong with ``directory``)."""
     if not directory.is_dir():
@@ -206,12 +214,9 @@ def _check(directory: Path, fingerprint: str) -> tuple[dict | None, str | None]:
                if not (directory / name).is_file()]
     if missing:
         return None, f"not a complete pre-meshed domain: {', '.join(missing)} missing (rewrite it with chemomech mesh)"
-    try:
-        record = json.loads((directory / RECORD_FILE).read_text())
-    except (OSError, ValueError) as err:
-        return None, f"{RECORD_FILE} is unreadable: {err}"
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        return None, f"{RECORD_FILE} is not a chemomech domain record of format {FORMAT}"
+    record, error = _read_record(directory)
+    if error is not None:
+        return None, error
     if record.get("fingerprint") != fingerprint:
         return None, (
             "stale mesh: it was meshed from another geometry than the case's "
