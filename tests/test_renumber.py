@@ -15,7 +15,7 @@ import ufl
 
 from chemomech.dolfinx_compat import MPI, dolfinx
 import dolfinx.fem.petsc  # noqa: E402  (after the compat module sets up the MPI library path)
-from chemomech.geometry.renumber import renumbered
+from chemomech.geometry.renumber import _reverse_cuthill_mckee, renumbered
 
 N = 12  # box cells per side: 10,368 tetrahedra, 2,197 vertices
 
@@ -146,3 +146,18 @@ def test_a_one_dimensional_mesh_is_left_as_it_is():
     mesh = dolfinx.mesh.create_unit_interval(MPI.COMM_WORLD, 8)
     tags = dolfinx.mesh.meshtags(mesh, 1, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
     assert renumbered(mesh, tags, tags)[0] is mesh
+
+
+def test_reverse_cuthill_mckee_lays_a_shuffled_chain_out_in_a_row():
+    """A chain of 50 vertices under shuffled names, and a separate chain of 3: RCM visits each
+    chain from one end to the other, so neighbours in a chain are neighbours in the order."""
+    rng = np.random.default_rng(3)
+    names = rng.permutation(53)
+    chains = [names[:50], names[50:]]
+    edges = np.concatenate([np.column_stack([chain[:-1], chain[1:]]) for chain in chains])
+    order = _reverse_cuthill_mckee(edges[rng.permutation(len(edges))].astype(np.int32), 53)
+    assert sorted(order) == list(range(53))
+    position = np.empty(53, dtype=int)
+    position[order] = np.arange(53)
+    for chain in chains:
+        assert np.all(np.abs(np.diff(position[chain])) == 1), position[chain]

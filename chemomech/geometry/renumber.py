@@ -10,7 +10,7 @@ dofs (benchmarks/README.md, issue 9).
 
 ``renumbered`` rebuilds the mesh from its own, already distributed, cells
 on every rank: the owned vertices in reverse Cuthill–McKee order of the
-local vertex graph (two vertices adjacent where they share a cell),
+local vertex graph (two vertices adjacent where they share an edge),
 
     new global number of an owned vertex = the rank's first owned number + its RCM position,
 
@@ -30,11 +30,9 @@ returned unchanged.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
 import ufl
-from scipy.sparse.csgraph import reverse_cuthill_mckee
 
-from chemomech.dolfinx_compat import dolfinx
+from chemomech.dolfinx_compat import PETSc, dolfinx
 
 _cpp = dolfinx.cpp
 
@@ -47,7 +45,7 @@ def renumbered(mesh, cell_tags, facet_tags):
     if not one_type or mesh.geometry.cmaps[0].degree != 1:
         return mesh, cell_tags, facet_tags
     cells_old = topology.connectivity(tdim, 0).array.reshape(-1, _cpp.mesh.cell_num_entities(topology.cell_type, 0))
-    new_global = _vertex_numbers(mesh, cells_old)
+    new_global = _vertex_numbers(mesh)
     owned_cells = topology.index_map(tdim).size_local
     order = np.concatenate([_cell_order(new_global[cells_old[:owned_cells]]),
                             np.arange(owned_cells, cells_old.shape[0])])
@@ -59,19 +57,41 @@ def renumbered(mesh, cell_tags, facet_tags):
             _carried_facet_tags(mesh, new_mesh, facet_tags, old_to_new))
 
 
-def _vertex_numbers(mesh, cells: np.ndarray) -> np.ndarray:
+def _vertex_numbers(mesh) -> np.ndarray:
     """New global index of every local vertex (owned, then ghosts)."""
     vertices = mesh.topology.index_map(0)
-    local = vertices.size_local + vertices.num_ghosts
-    rows = np.repeat(cells, cells.shape[1], axis=1).ravel()
-    cols = np.tile(cells, (1, cells.shape[1])).ravel()
-    graph = scipy.sparse.csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(local, local))
-    rcm = reverse_cuthill_mckee(graph, symmetric_mode=True) if local else np.zeros(0, dtype=np.int32)
+    rcm = _reverse_cuthill_mckee(_local_edges(mesh.topology), vertices.size_local + vertices.num_ghosts)
     owned_in_order = rcm[rcm < vertices.size_local]
     numbers = dolfinx.la.vector(vertices, 1, dtype=np.int64)
     numbers.array[owned_in_order] = vertices.local_range[0] + np.arange(owned_in_order.size)
     numbers.scatter_forward()
     return numbers.array.copy()
+
+
+def _local_edges(topology) -> np.ndarray:
+    """The local vertex pairs that share a cell: the mesh's edges, (n, 2)."""
+    topology.create_entities(1)
+    return topology.connectivity(1, 0).array.reshape(-1, 2)
+
+
+def _reverse_cuthill_mckee(edges: np.ndarray, vertices: int) -> np.ndarray:
+    """The ``vertices`` local vertices in reverse Cuthill–McKee order of the
+    graph with ``edges`` (PETSc's ``MatGetOrdering`` "rcm" on the graph's
+    adjacency matrix, on this process alone)."""
+    if vertices == 0:
+        return np.zeros(0, dtype=np.int32)
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    columns = np.concatenate([edges[:, 1], edges[:, 0]])
+    offsets = np.zeros(vertices + 1, dtype=PETSc.IntType)
+    np.cumsum(np.bincount(rows, minlength=vertices), out=offsets[1:])
+    by_row = np.argsort(rows, kind="stable")
+    adjacency = PETSc.Mat().createAIJ(
+        (vertices, vertices), csr=(offsets, columns[by_row].astype(PETSc.IntType)), comm=PETSc.COMM_SELF)
+    rows_order, columns_order = adjacency.getOrdering(PETSc.Mat.OrderingType.RCM)
+    order = rows_order.getIndices().copy()
+    for petsc_object in (rows_order, columns_order, adjacency):
+        petsc_object.destroy()
+    return order
 
 
 def _cell_order(cell_vertices: np.ndarray) -> np.ndarray:
