@@ -177,7 +177,8 @@ def measures(domain) -> tuple[dict, dict]:
 
 @pytest.mark.parametrize("direction", ["world_to_self", "self_to_world"])
 def test_domain_written_on_one_rank_count_reads_on_another(mpi_tmp_path, direction):
-    """Under mpiexec -n 2: written on 2 ranks and read on 1 (each rank alone), and the other way round."""
+    """Under mpiexec -n 2: written on 2 ranks and read on 1 (each rank alone), and the other way round.
+    The cell tags read by cell (cell_tags.npy) are those matched by their vertices in domain.xdmf."""
     case = load_case_text(RVE)
     writer, reader = (WORLD, MPI.COMM_SELF) if direction == "world_to_self" else (MPI.COMM_SELF, WORLD)
     directory = mpi_tmp_path / "mesh"
@@ -188,6 +189,16 @@ def test_domain_written_on_one_rank_count_reads_on_another(mpi_tmp_path, directi
         write_domain(domain, directory, fingerprint, writer)
     reference = WORLD.bcast(reference if WORLD.rank == 0 else None, root=0)
     read = read_domain(directory, fingerprint, reader)
+    assert json.loads((directory / "domain.json").read_text())["cell_tags_file"] == "cell_tags.npy"
+    if WORLD.rank == 0:  # the same domain without the tags by cell: read from domain.xdmf instead
+        shutil.copytree(directory, mpi_tmp_path / "matched")
+        (mpi_tmp_path / "matched" / "cell_tags.npy").unlink()
+    WORLD.barrier()
+    matched = read_domain(mpi_tmp_path / "matched", fingerprint, reader)
+    np.testing.assert_array_equal(read.mesh.geometry.x, matched.mesh.geometry.x)
+    for by_cell, by_vertices in [(read.cell_tags, matched.cell_tags), (read.facet_tags, matched.facet_tags)]:
+        np.testing.assert_array_equal(by_cell.indices, by_vertices.indices)
+        np.testing.assert_array_equal(by_cell.values, by_vertices.values)
     assert read.kind == "plane_strain" and read.loaded_area == pytest.approx(24e-6)
     assert list(read.regions) == ["electrolyte", "active", "carbon"]
     assert "interface:active/carbon" in read.boundaries and "surface:electrolyte" in read.boundaries
