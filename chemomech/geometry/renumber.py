@@ -69,7 +69,7 @@ def _vertex_numbers(mesh) -> np.ndarray:
 
 
 def _local_edges(topology) -> np.ndarray:
-    """The local vertex pairs that share a cell: the mesh's edges, (n, 2)."""
+    """The mesh's edges as pairs of local vertices, (n, 2); created here if not yet there."""
     topology.create_entities(1)
     return topology.connectivity(1, 0).array.reshape(-1, 2)
 
