@@ -178,7 +178,8 @@ def measures(domain) -> tuple[dict, dict]:
 @pytest.mark.parametrize("direction", ["world_to_self", "self_to_world"])
 def test_domain_written_on_one_rank_count_reads_on_another(mpi_tmp_path, direction):
     """Under mpiexec -n 2: written on 2 ranks and read on 1 (each rank alone), and the other way round.
-    The cell tags read by cell (cell_tags.npy) are those matched by their vertices in domain.xdmf."""
+    The cell and facet tags read by cell (tags_by_cell.npy) are those matched by their vertices
+    in domain.xdmf."""
     case = load_case_text(RVE)
     writer, reader = (WORLD, MPI.COMM_SELF) if direction == "world_to_self" else (MPI.COMM_SELF, WORLD)
     directory = mpi_tmp_path / "mesh"
@@ -189,10 +190,10 @@ def test_domain_written_on_one_rank_count_reads_on_another(mpi_tmp_path, directi
         write_domain(domain, directory, fingerprint, writer)
     reference = WORLD.bcast(reference if WORLD.rank == 0 else None, root=0)
     read = read_domain(directory, fingerprint, reader)
-    assert json.loads((directory / "domain.json").read_text())["cell_tags_file"] == "cell_tags.npy"
+    assert json.loads((directory / "domain.json").read_text())["tags_by_cell_file"] == "tags_by_cell.npy"
     if WORLD.rank == 0:  # the same domain without the tags by cell: read from domain.xdmf instead
         shutil.copytree(directory, mpi_tmp_path / "matched")
-        (mpi_tmp_path / "matched" / "cell_tags.npy").unlink()
+        (mpi_tmp_path / "matched" / "tags_by_cell.npy").unlink()
     WORLD.barrier()
     matched = read_domain(mpi_tmp_path / "matched", fingerprint, reader)
     np.testing.assert_array_equal(read.mesh.geometry.x, matched.mesh.geometry.x)

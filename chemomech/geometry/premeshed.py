@@ -7,11 +7,13 @@
   tags (``cell_tags``) and facet tags (``facet_tags``), through
   ``dolfinx.io.XDMFFile``, which writes and reads collectively with
   parallel HDF5 on any number of ranks;
-* ``DIR/cell_tags.npy``: the cell tags again, one per cell in the order of
-  ``domain.xdmf``'s topology (``chemomech.geometry.file_cell_values``), where
-  every cell is tagged: a run reads them without matching cells by their
-  vertices (2.7 s of a 1.9M-cell read on one process); without the file,
-  or for a record that does not name it, they are read from ``domain.xdmf``;
+* ``DIR/tags_by_cell.npy``: the tags again, one row per cell in the order
+  of ``domain.xdmf``'s topology (``chemomech.geometry.file_cell_values``):
+  the cell's tag, then the tags of its facets in their local order
+  (``NO_TAG`` where there is none). A run reads them without matching cells
+  and facets by their vertices (4.1 s of a 1.9M-cell read on one process);
+  without the file, or for a record that does not name it, they are read
+  from ``domain.xdmf``;
 * ``DIR/domain.json``: everything else a Domain carries (region and
   boundary names and tags, kind, loaded area, height, layer bounds,
   rollers, the microstructure metrics that ``analyse`` measured on the
@@ -42,12 +44,14 @@ from chemomech.case.datafiles import file_digest, forget_meshes
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.errors import PremeshedError
 from chemomech.geometry.domain import Domain, build_domain, saved_mesh_file
-from chemomech.geometry.file_cell_values import read_cell_values, write_cell_values
+from chemomech.geometry.file_cell_values import read_cell_rows, write_cell_rows
 from chemomech.geometry.renumber import renumbered
 
 MESH_FILE = "domain.xdmf"
 RECORD_FILE = "domain.json"
-CELL_TAGS_FILE = "cell_tags.npy"
+TAGS_BY_CELL_FILE = "tags_by_cell.npy"
+NO_TAG = np.iinfo(np.int32).min
+"""Marks an untagged cell or facet in TAGS_BY_CELL_FILE."""
 FORMAT = 1
 """Version of the directory layout; a record of another format is refused."""
 CELL_TAGS, FACET_TAGS = "cell_tags", "facet_tags"
@@ -126,7 +130,7 @@ def write_domain(domain, directory: Path, fingerprint: str, comm: MPI.Comm, data
         xdmf.write_mesh(mesh)
         xdmf.write_meshtags(domain.cell_tags, mesh.geometry)
         xdmf.write_meshtags(domain.facet_tags, mesh.geometry)
-    cell_tags_file = _write_cell_tags(domain, directory / CELL_TAGS_FILE, comm)
+    tags_by_cell_file = _write_tags_by_cell(domain, directory / TAGS_BY_CELL_FILE, comm)
     record = {
         "format": FORMAT,
         "fingerprint": fingerprint,
@@ -142,7 +146,7 @@ def write_domain(domain, directory: Path, fingerprint: str, comm: MPI.Comm, data
         "nodes": mesh.geometry.index_map().size_global,
         "metrics": domain.metrics,
         "data_file": data_file,
-        "cell_tags_file": cell_tags_file,
+        "tags_by_cell_file": tags_by_cell_file,
     }
     if comm.rank == 0:
         from chemomech.output.provenance import write_json_atomic
@@ -183,10 +187,9 @@ def read_domain(directory: Path, fingerprint: str, comm: MPI.Comm):
         if cells != record["cells"]:  # the same on every rank
             raise PremeshedError(f"{directory}: {MESH_FILE} has {cells} cells, {RECORD_FILE} says {record['cells']}")
         mesh.topology.create_connectivity(tdim - 1, tdim)
-        cell_tags = _read_cell_tags(mesh, directory, record)
-        if cell_tags is None:
-            cell_tags = xdmf.read_meshtags(mesh, CELL_TAGS)
-        facet_tags = xdmf.read_meshtags(mesh, FACET_TAGS)
+        tags = _read_tags_by_cell(mesh, directory, record)
+        cell_tags, facet_tags = tags if tags is not None else (
+            xdmf.read_meshtags(mesh, CELL_TAGS), xdmf.read_meshtags(mesh, FACET_TAGS))
     mesh, cell_tags, facet_tags = renumbered(mesh, cell_tags, facet_tags)
     return Domain(
         mesh=mesh,
@@ -208,36 +211,66 @@ def read_domain(directory: Path, fingerprint: str, comm: MPI.Comm):
     )
 
 
-def _write_cell_tags(domain, path: Path, comm: MPI.Comm) -> str | None:
-    """Write the cell tags to ``path`` by cell (collective); its name, or None (nothing written)
-    where some cell has no tag."""
-    mesh = domain.mesh
-    cells = mesh.topology.index_map(mesh.topology.dim)
-    indices = domain.cell_tags.indices
-    every_cell = np.array_equal(indices[: cells.size_local], np.arange(cells.size_local))
-    if not comm.allreduce(every_cell, op=MPI.LAND):
+def _write_tags_by_cell(domain, path: Path, comm: MPI.Comm) -> str | None:
+    """Write the tags by cell to ``path`` (collective; see the module text); its name, or
+    None (nothing written) for a mesh of several cell or facet types or a tag of NO_TAG."""
+    topology = domain.mesh.topology
+    tdim = topology.dim
+    one_type = len(topology.entity_types[tdim]) == len(topology.entity_types[tdim - 1]) == 1
+    tags = (domain.cell_tags, domain.facet_tags)
+    if not comm.allreduce(one_type and all(NO_TAG not in t.values for t in tags), op=MPI.LAND):
         if comm.rank == 0:
             path.unlink(missing_ok=True)  # of an earlier domain in this directory
         return None
+    cells = topology.index_map(tdim)
+    owned_cell_facets = _cell_facets(topology)[: cells.size_local]
+    rows = np.column_stack([_by_entity(topology, tdim, domain.cell_tags)[: cells.size_local],
+                            _by_entity(topology, tdim - 1, domain.facet_tags)[owned_cell_facets]])
     try:
-        owned_values = domain.cell_tags.values[: cells.size_local]
-        write_cell_values(path, owned_values, cells.local_range[0], cells.size_global, comm)
+        write_cell_rows(path, rows, cells.local_range[0], cells.size_global, comm)
     except OSError as err:
         raise PremeshedError(f"cannot write the domain here: {err}") from err
     return path.name
 
 
-def _read_cell_tags(mesh, directory: Path, record: dict):
-    """The cell tags from the record's ``cell_tags_file`` (collective); None where it names
-    none or the file does not fit the mesh (then they are read from the mesh file)."""
-    name = record.get("cell_tags_file")
-    tdim = mesh.topology.dim
-    values = read_cell_values(directory / name, mesh, record["cells"]) if name else None
-    if values is None:
+def _read_tags_by_cell(mesh, directory: Path, record: dict):
+    """(cell tags, facet tags) from the record's ``tags_by_cell_file`` (collective); None
+    where it names none or the file does not fit the mesh (then they are read from the
+    mesh file)."""
+    name = record.get("tags_by_cell_file")
+    rows = read_cell_rows(directory / name, mesh, record["cells"]) if name else None
+    topology = mesh.topology
+    tdim = topology.dim
+    cell_facets = _cell_facets(topology)
+    if rows is None or rows.shape[1] != 1 + cell_facets.shape[1]:  # the same on every rank
         return None
-    cells = mesh.topology.index_map(tdim)
-    tags = dolfinx.mesh.meshtags(mesh, tdim, np.arange(cells.size_local + cells.num_ghosts, dtype=np.int32), values)
-    tags.name = CELL_TAGS
+    facets = topology.index_map(tdim - 1)
+    facet_values = np.full(facets.size_local + facets.num_ghosts, NO_TAG, dtype=np.int32)
+    facet_values[cell_facets] = rows[:, 1:]
+    return _named_tags(mesh, tdim, rows[:, 0], CELL_TAGS), _named_tags(mesh, tdim - 1, facet_values, FACET_TAGS)
+
+
+def _cell_facets(topology) -> np.ndarray:
+    """The local facets of every local cell, (cells, facets per cell)."""
+    tdim = topology.dim
+    topology.create_connectivity(tdim, tdim - 1)
+    cells = topology.index_map(tdim)
+    return topology.connectivity(tdim, tdim - 1).array.reshape(cells.size_local + cells.num_ghosts, -1)
+
+
+def _by_entity(topology, dim: int, tags) -> np.ndarray:
+    """The tag of every local entity of dimension ``dim``, NO_TAG where it has none."""
+    entities = topology.index_map(dim)
+    values = np.full(entities.size_local + entities.num_ghosts, NO_TAG, dtype=np.int32)
+    values[tags.indices] = tags.values
+    return values
+
+
+def _named_tags(mesh, dim: int, by_entity: np.ndarray, name: str):
+    """The mesh tags ``by_entity`` (NO_TAG: untagged) of dimension ``dim``, named ``name``."""
+    entities = np.flatnonzero(by_entity != NO_TAG).astype(np.int32)
+    tags = dolfinx.mesh.meshtags(mesh, dim, entities, by_entity[entities])
+    tags.name = name
     return tags
 
 
