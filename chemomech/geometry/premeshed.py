@@ -239,10 +239,12 @@ def _read_tags_by_cell(mesh, directory: Path, record: dict):
     mesh file)."""
     name = record.get("tags_by_cell_file")
     rows = read_cell_rows(directory / name, mesh, record["cells"]) if name else None
+    if rows is None:
+        return None
     topology = mesh.topology
     tdim = topology.dim
     cell_facets = _cell_facets(topology)
-    if rows is None or rows.shape[1] != 1 + cell_facets.shape[1]:  # the same on every rank
+    if rows.shape[1] != 1 + cell_facets.shape[1]:  # the same on every rank
         return None
     facets = topology.index_map(tdim - 1)
     facet_values = np.full(facets.size_local + facets.num_ghosts, NO_TAG, dtype=np.int32)
