@@ -45,7 +45,7 @@ from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.errors import PremeshedError
 from chemomech.geometry.domain import Domain, build_domain, saved_mesh_file
 from chemomech.geometry.file_cell_values import read_cell_rows, write_cell_rows
-from chemomech.geometry.renumber import renumbered
+from chemomech.geometry.renumber import named_tags, renumbered
 
 MESH_FILE = "domain.xdmf"
 RECORD_FILE = "domain.json"
@@ -246,10 +246,9 @@ def _read_tags_by_cell(mesh, directory: Path, record: dict):
     cell_facets = _cell_facets(topology)
     if rows.shape[1] != 1 + cell_facets.shape[1]:  # the same on every rank
         return None
-    facets = topology.index_map(tdim - 1)
-    facet_values = np.full(facets.size_local + facets.num_ghosts, NO_TAG, dtype=np.int32)
+    facet_values = _untagged(topology, tdim - 1)
     facet_values[cell_facets] = rows[:, 1:]
-    return _named_tags(mesh, tdim, rows[:, 0], CELL_TAGS), _named_tags(mesh, tdim - 1, facet_values, FACET_TAGS)
+    return _tags_of(mesh, tdim, rows[:, 0], CELL_TAGS), _tags_of(mesh, tdim - 1, facet_values, FACET_TAGS)
 
 
 def _cell_facets(topology) -> np.ndarray:
@@ -260,20 +259,23 @@ def _cell_facets(topology) -> np.ndarray:
     return topology.connectivity(tdim, tdim - 1).array.reshape(cells.size_local + cells.num_ghosts, -1)
 
 
+def _untagged(topology, dim: int) -> np.ndarray:
+    """NO_TAG for every local entity of dimension ``dim``."""
+    entities = topology.index_map(dim)
+    return np.full(entities.size_local + entities.num_ghosts, NO_TAG, dtype=np.int32)
+
+
 def _by_entity(topology, dim: int, tags) -> np.ndarray:
     """The tag of every local entity of dimension ``dim``, NO_TAG where it has none."""
-    entities = topology.index_map(dim)
-    values = np.full(entities.size_local + entities.num_ghosts, NO_TAG, dtype=np.int32)
+    values = _untagged(topology, dim)
     values[tags.indices] = tags.values
     return values
 
 
-def _named_tags(mesh, dim: int, by_entity: np.ndarray, name: str):
+def _tags_of(mesh, dim: int, by_entity: np.ndarray, name: str):
     """The mesh tags ``by_entity`` (NO_TAG: untagged) of dimension ``dim``, named ``name``."""
     entities = np.flatnonzero(by_entity != NO_TAG).astype(np.int32)
-    tags = dolfinx.mesh.meshtags(mesh, dim, entities, by_entity[entities])
-    tags.name = name
-    return tags
+    return named_tags(mesh, dim, entities, by_entity[entities], name)
 
 
 def _read_record(directory: Path) -> tuple[dict | None, str | None]:

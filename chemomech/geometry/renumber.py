@@ -139,7 +139,7 @@ def _carried_cell_tags(new_mesh, tags, old_to_new: np.ndarray):
     tdim = new_mesh.topology.dim
     cells = old_to_new[tags.indices]
     by_cell = np.argsort(cells)
-    return _named_tags(new_mesh, tdim, cells[by_cell].astype(np.int32), tags.values[by_cell], tags.name)
+    return named_tags(new_mesh, tdim, cells[by_cell].astype(np.int32), tags.values[by_cell], tags.name)
 
 
 def _carried_facet_tags(mesh, new_mesh, tags, old_to_new: np.ndarray):
@@ -157,10 +157,11 @@ def _carried_facet_tags(mesh, new_mesh, tags, old_to_new: np.ndarray):
     new_cell_facets = new_mesh.topology.connectivity(tdim, tdim - 1).array.reshape(-1, width)
     facets = new_cell_facets[old_to_new[cells], local]
     by_facet = np.argsort(facets)
-    return _named_tags(new_mesh, tdim - 1, facets[by_facet].astype(np.int32), tags.values[by_facet], tags.name)
+    return named_tags(new_mesh, tdim - 1, facets[by_facet].astype(np.int32), tags.values[by_facet], tags.name)
 
 
-def _named_tags(mesh, dim: int, entities: np.ndarray, values: np.ndarray, name: str):
+def named_tags(mesh, dim: int, entities: np.ndarray, values: np.ndarray, name: str):
+    """Mesh tags of dimension ``dim`` on the sorted local ``entities``, named ``name``."""
     tags = dolfinx.mesh.meshtags(mesh, dim, entities, values.astype(np.int32))
     tags.name = name
     return tags
