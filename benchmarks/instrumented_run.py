@@ -16,14 +16,15 @@ and adds ``OUTDIR/instrumentation.json`` with what the run summary does not repo
   KSPSolve, PCSetUp, PCApply, MatMult), time as the max over ranks;
 * ``mesh_phases_s``: the parts of ``build_domain``, each the max over ranks
   of the time a rank spent in it (null where it never ran): ``packing``
-  (``rve.packing_of``, every rank), ``mesh_on_root`` (rank 0: draw, mesh,
-  analyse and save the gmsh model while the other ranks wait), within it
-  ``draw`` (``rve._draw``: OCC shapes, booleans, physical groups, size
-  fields), ``occ_boolean`` (``gmsh.model.occ`` fragment, cut, intersect and
-  fuse, summed), ``generate`` (``gmsh_model.generate``: gmsh meshing) and
-  ``analyse`` (``rve._analyse``: microstructure metrics of the mesh), then
+  (``rve.packing_of``, every rank), ``mesh_on_root`` (rank 0: draw, mesh
+  and save the gmsh model while the other ranks wait), within it ``draw``
+  (``rve._draw``: OCC shapes, booleans, physical groups, size fields),
+  ``occ_boolean`` (``gmsh.model.occ`` fragment, cut, intersect and fuse,
+  summed) and ``generate`` (``gmsh_model.generate``: gmsh meshing), then
   ``distribute`` (``dolfinx.io.gmsh.model_to_mesh``: reading the gmsh model
-  on rank 0, partitioning and distributing the mesh and tags);
+  on rank 0, partitioning and distributing the mesh and tags) and
+  ``analyse`` (``domain._analysed``: microstructure metrics of the
+  distributed mesh, every rank);
 * ``rss_peak_kb`` (per rank, ``getrusage`` max RSS at the end),
   ``rss_after_setup_kb`` (VmHWM once the problem is set up) and
   ``cpu_time_s`` (per rank, user + system, whole process).
@@ -141,7 +142,7 @@ def _install_mesh_phase_hooks() -> None:
         return
     _wrap(rve, "packing_of", phase("packing"))
     _wrap(rve, "_draw", phase("draw"))
-    _wrap(rve, "_analyse", phase("analyse"))
+    _wrap(domain, "_analysed", phase("analyse"))
     _wrap(domain, "_mesh_on_root", phase("mesh_on_root"))
     _wrap(gmsh_model, "generate", phase("generate"))
     for operation in ("fragment", "cut", "intersect", "fuse"):

@@ -28,11 +28,11 @@ Columns besides those of stack_scaling.py (see its docstring and
   every rank), ``draw_s`` (rank 0: OCC shapes, the boolean cut of the pores
   and fragment of the particles, physical groups, size fields), of which
   ``boolean_s`` is the OCC booleans, ``gmsh_s`` (rank 0: gmsh mesh
-  generation), ``analyse_s`` (rank 0: microstructure metrics of the mesh for
-  microstructure.json) and ``distribute_s`` (``model_to_mesh``: read the gmsh
-  mesh on rank 0, partition, distribute);
-* ``root_s``: the rank-0-only part (draw + gmsh + analyse), during which the
-  other ranks wait; ``root_share`` = ``root_s / wall_s``;
+  generation), ``distribute_s`` (``model_to_mesh``: read the gmsh mesh on
+  rank 0, partition, distribute) and ``analyse_s`` (every rank: microstructure
+  metrics of the distributed mesh for microstructure.json);
+* ``root_s``: the rank-0-only part (draw + gmsh), during which the other
+  ranks wait; ``root_share`` = ``root_s / wall_s``;
 * ``eff_mesh``: parallel efficiency of ``mesh_s``, next to ``eff_wall`` and
   ``eff_newton``;
 * ``bg_during``: cores kept busy by other processes during the run, on

@@ -29,7 +29,7 @@ from simulate import simulate
 
 from chemomech.case import load_case_text
 from chemomech.dolfinx_compat import MPI, dolfinx
-from chemomech.geometry import build_domain, gmsh_model, rve
+from chemomech.geometry import build_domain, rve
 from chemomech.microstructure.lens import lens_volume, rim_radius
 from chemomech.output.interfaces import InterfaceTractions
 
@@ -204,12 +204,7 @@ def test_triple_phase_length_of_one_attached_sphere_converges_to_its_rim():
     assert exact / (2 * math.pi) == pytest.approx(1.381e-6, rel=1e-3)
     errors = []
     for size in (1.6, 0.8, 0.4):  # errors 3.9 %, 1.4 %, 0.36 %
-        geometry = load_case_text(one_attached_sphere(size)).geometry
-        blueprint = rve.blueprint(geometry)
-        with gmsh_model.gmsh_session("tpb"):
-            blueprint.draw()
-            gmsh_model.generate(3)
-            metrics = blueprint.analyse()
+        metrics = build_domain(load_case_text(one_attached_sphere(size)).geometry, MPI.COMM_WORLD).metrics
         assert metrics["particle_count"] == {"active": 1, "carbon": 1}
         errors.append(1 - metrics["mesh"]["triple_phase_boundary_length [m]"] / exact)
     assert 0 < errors[2] < errors[1] < errors[0]

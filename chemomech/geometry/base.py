@@ -23,8 +23,11 @@ class Blueprint:
     ``boundaries`` (facets, likewise), and the element-size field.
     ``rollers`` maps boundary names to the displacement components held at
     zero there (frictionless supports and symmetry planes). ``analyse``, if
-    given, runs on the meshing rank after meshing and returns a JSON-ready
-    dict describing the meshed geometry (microstructure metrics).
+    given, describes the meshed geometry (microstructure metrics) as a
+    JSON-ready dict: it runs on every rank once the mesh is distributed,
+    ``analyse(mesh, cell_tags, regions)`` with ``regions`` {cell tag: name},
+    collectively (chemomech.microstructure.distributed_metrics), and returns
+    the same dict on every rank.
     """
 
     kind: str
@@ -36,7 +39,7 @@ class Blueprint:
     layer_bounds: dict[str, tuple[float, float]]
     draw: Callable[[], None]
     rollers: dict[str, tuple[int, ...]]
-    analyse: Callable[[], dict] | None = None
+    analyse: Callable[..., dict] | None = None
 
     @property
     def gdim(self) -> int:

@@ -30,7 +30,7 @@ import numpy as np
 
 from chemomech.geometry import box, gmsh_model
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
-from chemomech.microstructure import mesh_metrics
+from chemomech.microstructure.distributed_metrics import distributed_mesh_metrics
 from chemomech.microstructure.metrics import facet_neighbours
 
 FACE_TOL = 1e-6
@@ -87,7 +87,7 @@ def box_blueprint(kind: str, lengths, names: tuple[str, ...], void: str | None,
         layer_bounds={},
         draw=partial(_draw, make, gdim, lengths, scale),
         rollers=box.rollers(gdim),
-        analyse=partial(analyse, gdim, scale, lengths, void),
+        analyse=partial(analyse, lengths, void),
     )
 
 
@@ -153,9 +153,8 @@ def _draw(make: Callable[[], PhaseMesh], gdim: int, lengths: tuple[float, ...], 
     gmsh_model.add_physical_groups(gdim - 1, {name: [tag] for tag, name in enumerate(named, start=1)}, tuple(named))
 
 
-def analyse(gdim: int, scale: float, lengths: tuple[float, ...], void: str | None) -> dict:
-    """Microstructure metrics of the meshed phases (on the meshing rank, after meshing):
-    chemomech.microstructure.metrics.mesh_metrics of the box."""
-    points, cells, labels, names = gmsh_model.mesh_arrays(gdim, scale)
-    corners = (np.zeros(gdim), np.asarray(lengths))
-    return mesh_metrics(points, cells, labels, names, box=corners, void_phase=void, triple=None)
+def analyse(lengths: tuple[float, ...], void: str | None, mesh, cell_tags, regions: dict[int, str]) -> dict:
+    """Microstructure metrics of the meshed phases of the box, measured on the distributed mesh
+    (collective): chemomech.microstructure.distributed_metrics."""
+    corners = (np.zeros(len(lengths)), np.asarray(lengths))
+    return distributed_mesh_metrics(mesh, cell_tags, regions, box=corners, void_phase=void)

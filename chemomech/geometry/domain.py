@@ -27,8 +27,8 @@ class Domain:
     for an inclusion. ``rollers`` maps boundary names to the displacement
     components held at zero there (supports and symmetry planes; the
     fixture adds the top plunger). ``metrics`` is what the blueprint's
-    ``analyse`` found on the meshing rank (the same on every rank; empty
-    without one). ``source`` is empty for a domain meshed by this run and
+    ``analyse`` measured on the distributed mesh (the same on every rank;
+    empty without one). ``source`` is empty for a domain meshed by this run and
     names the directory and geometry fingerprint of one read from a
     pre-meshed directory (chemomech.geometry.premeshed). Lengths in metres. In parallel, cells are ghosted across
     shared facets, so interior-facet integrals (``dS``) over interfaces work.
@@ -119,7 +119,7 @@ def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> 
 
 
 def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = None) -> Domain:
-    """Draw and mesh ``blueprint`` on rank 0, then distribute the mesh and tags."""
+    """Draw and mesh ``blueprint`` on rank 0, then distribute the mesh and tags, and measure it on every rank."""
     import gmsh
 
     from chemomech.geometry import gmsh_model
@@ -127,8 +127,8 @@ def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = No
     root = comm.rank == 0
     session = gmsh_model.gmsh_session(f"chemomech-{blueprint.kind}") if root else contextlib.nullcontext()
     with session:
-        error, metrics = _mesh_on_root(blueprint, mesh_file) if root else (None, None)
-        error, metrics = comm.bcast((error, metrics), root=0)
+        error = _mesh_on_root(blueprint, mesh_file) if root else None
+        error = comm.bcast(error, root=0)
         if error is not None:
             raise GeometryError(f"meshing the {blueprint.kind} geometry failed: {error}")
         data = dolfinx.io.gmsh.model_to_mesh(
@@ -137,35 +137,45 @@ def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = No
     data.mesh.geometry.x[:, : blueprint.gdim] *= blueprint.scale
     tdim = data.mesh.topology.dim
     mesh, cell_tags, facet_tags = renumbered(data.mesh, data.cell_tags, data.facet_tags)
+    regions = _named(data.physical_groups, tdim, blueprint.regions)
     return Domain(
         mesh=mesh,
         cell_tags=cell_tags,
         facet_tags=facet_tags,
-        regions=_named(data.physical_groups, tdim, blueprint.regions),
+        regions=regions,
         boundaries=_named(data.physical_groups, tdim - 1, blueprint.boundaries),
         kind=blueprint.kind,
         loaded_area=blueprint.loaded_area,
         height=blueprint.height,
         layer_bounds=dict(blueprint.layer_bounds),
         rollers=dict(blueprint.rollers),
-        metrics=metrics,
+        metrics=_analysed(blueprint, mesh, cell_tags, regions),
     )
 
 
-def _mesh_on_root(blueprint: Blueprint, mesh_file: Path | None) -> tuple[str | None, dict]:
-    """Draw, mesh, analyse and optionally save; return (the error message or None, the metrics)."""
+def _mesh_on_root(blueprint: Blueprint, mesh_file: Path | None) -> str | None:
+    """Draw, mesh and optionally save; return the error message or None."""
     from chemomech.geometry import gmsh_model
 
     try:
         blueprint.draw()
         gmsh_model.generate(blueprint.gdim)
-        metrics = blueprint.analyse() if blueprint.analyse is not None else {}
         if mesh_file is not None:
             Path(mesh_file).parent.mkdir(parents=True, exist_ok=True)
             gmsh_model.write(mesh_file, blueprint.scale)
     except Exception as exc:  # any failure must reach every rank, not hang them
-        return f"{type(exc).__name__}: {exc}", {}
-    return None, metrics
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _analysed(blueprint: Blueprint, mesh, cell_tags, regions: dict[str, int]) -> dict:
+    """The blueprint's metrics of the distributed mesh, measured by every rank (collective), or {}."""
+    if blueprint.analyse is None:
+        return {}
+    try:
+        return blueprint.analyse(mesh, cell_tags, {tag: name for name, tag in regions.items()})
+    except ValueError as err:  # raised on every rank (collective checks)
+        raise GeometryError(f"measuring the {blueprint.kind} mesh failed: {err}") from err
 
 
 def _partitioner(comm: MPI.Comm):

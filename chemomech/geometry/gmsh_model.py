@@ -113,31 +113,6 @@ def generate(tdim: int) -> None:
             raise RuntimeError(f"region {name!r} has no cells after meshing")
 
 
-def mesh_arrays(tdim: int, scale: float):
-    """The meshed cells of every physical group of dimension ``tdim`` as arrays.
-
-    Returns (points (N, gdim = tdim) in metres, cells (M, tdim + 1) as rows
-    of point indices (linear simplices), labels (M,) physical group tags,
-    names {tag: physical group name}).
-    """
-    import numpy as np
-
-    node_tags, coords, _ = gmsh.model.mesh.getNodes()
-    index = np.zeros(int(node_tags.max()) + 1, dtype=np.int64)
-    index[node_tags.astype(np.int64)] = np.arange(node_tags.size)
-    points = coords.reshape(-1, 3)[:, :tdim] * scale
-    cells, labels, names = [], [], {}
-    simplex = {2: 2, 3: 4}[tdim]  # gmsh element types: 3-node triangle, 4-node tetrahedron
-    for _, group in gmsh.model.getPhysicalGroups(tdim):
-        names[int(group)] = gmsh.model.getPhysicalName(tdim, group)
-        for entity in gmsh.model.getEntitiesForPhysicalGroup(tdim, group):
-            nodes = gmsh.model.mesh.getElementsByType(simplex, int(entity))[1]
-            block = index[nodes.astype(np.int64)].reshape(-1, tdim + 1)
-            cells.append(block)
-            labels.append(np.full(len(block), int(group)))
-    return points, np.concatenate(cells), np.concatenate(labels), names
-
-
 def write(path: os.PathLike, scale: float) -> None:
     """Write the mesh as ``.msh`` with coordinates in metres."""
     gmsh.option.setNumber("Mesh.ScalingFactor", scale)

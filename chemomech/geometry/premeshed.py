@@ -17,7 +17,7 @@
 * ``DIR/domain.json``: everything else a Domain carries (region and
   boundary names and tags, kind, loaded area, height, layer bounds,
   rollers, the microstructure metrics that ``analyse`` measured on the
-  gmsh model), the fingerprint of the case's geometry, the cell and node
+  distributed mesh), the fingerprint of the case's geometry, the cell and node
   counts, the chemomech version and, for a case on a mesh file, what its
   validation found in the file (``data_file``). It is written last, so a
   directory whose writing was interrupted has none and is refused.

@@ -18,9 +18,9 @@ chemomech.geometry.box (faces, ``interface:a/b``, ``surface:a`` for pore
 surfaces). Elements are ``interface_mesh_size`` on every particle surface,
 growing to ``mesh_size`` in the matrix. The model unit is the box height.
 
-After meshing, ``analyse`` measures the mesh (chemomech.microstructure.metrics)
-and adds the packing's exact fractions and particle size distributions: the
-content of microstructure.json.
+Once the mesh is distributed, ``analyse`` measures it on every rank
+(chemomech.microstructure.distributed_metrics) and adds the packing's exact
+fractions and particle size distributions: the content of microstructure.json.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import numpy as np
 
 from chemomech.geometry import box, gmsh_model, sizing
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
-from chemomech.microstructure import PackingError, PhaseSpec, mesh_metrics, pack, size_distribution
+from chemomech.microstructure import PackingError, PhaseSpec, pack, size_distribution
+from chemomech.microstructure.distributed_metrics import distributed_mesh_metrics
 
 INTERFACE_SIZE_FRACTION = 1 / 5
 """Default interface element size as a fraction of the smallest mean radius:
@@ -91,7 +92,7 @@ def blueprint(geometry) -> Blueprint:
         layer_bounds={},
         draw=partial(_draw, geometry, packing, gdim, scale, regions),
         rollers=box.rollers(gdim),
-        analyse=partial(_analyse, geometry, packing, gdim, scale),
+        analyse=partial(_analyse, geometry, packing),
     )
 
 
@@ -174,18 +175,17 @@ def _cut_by_host(shape: tuple[int, int], host: tuple[int, int], phase: str) -> t
     return cut[0]
 
 
-def _analyse(geometry, packing, gdim: int, scale: float) -> dict:
-    """Microstructure metrics of the meshed RVE and its packing (JSON-ready)."""
-    points, cells, labels, names = gmsh_model.mesh_arrays(gdim, scale)
+def _analyse(geometry, packing, mesh, cell_tags, regions: dict[int, str]) -> dict:
+    """Microstructure metrics of the meshed RVE, measured on the distributed mesh (collective), and
+    its packing (JSON-ready)."""
     lengths = np.asarray(packing.box)
     kinds = geometry.region_kinds()
     voids = [name for name, kind in kinds.items() if kind == "void"]
-    metrics = mesh_metrics(
-        points,
-        cells,
-        labels,
-        names,
-        box=(np.zeros(gdim), lengths),
+    metrics = distributed_mesh_metrics(
+        mesh,
+        cell_tags,
+        regions,
+        box=(np.zeros(len(lengths)), lengths),
         void_phase=voids[0] if len(voids) == 1 else None,
         triple=None if geometry.triple_phase is None else tuple(geometry.triple_phase),
     )
@@ -199,5 +199,5 @@ def _analyse(geometry, packing, gdim: int, scale: float) -> dict:
         "packed_volume_fractions [-]": packing.volume_fractions(),
         "particle_size_distribution": {name: size_distribution(packing.radii(name)) for name in particles},
         "mesh": metrics,
-        "mesh_cells": int(len(cells)),
+        "mesh_cells": int(mesh.topology.index_map(mesh.topology.dim).size_global),
     }

@@ -147,7 +147,7 @@ def mesh_metrics(points, cells, labels, phase_names, *, box, void_phase=None, tr
     unknown = set(np.unique(labels).tolist()) - set(phase_names)
     if unknown:
         raise ValueError(f"cell labels without a phase name: {sorted(unknown)}")
-    phase = _phase_index(labels, phase_names, names)
+    phase = phase_index(labels, phase_names, names)
 
     cell_volumes = simplex_measures(points[cells])
     volumes = np.bincount(phase, weights=cell_volumes, minlength=len(names))
@@ -157,19 +157,25 @@ def mesh_metrics(points, cells, labels, phase_names, *, box, void_phase=None, tr
 
     facets = _Facets(points, cells, lower, upper)
     areas = _interface_areas(facets, phase, names, void_phase)
-    result = {
-        "volume_fractions [-]": {name: v / box_volume for name, v in volume_dict.items()},
-        "volumes [m3]": volume_dict,
-        "interface_areas [m2]": areas,
-        "specific_interface_areas [1/m]": {pair: a / box_volume for pair, a in areas.items()},
-    }
+    result = metrics_record(volume_dict, areas, box_volume)
     if triple is not None:
         result.update(_triple_phase_boundary(points, cells, phase, names, triple, box_volume))
     result["percolation"] = _percolation(facets, phase, names, cell_volumes, box_volume)
     return result
 
 
-def _phase_index(labels: np.ndarray, phase_names: dict, names: list) -> np.ndarray:
+def metrics_record(volumes: dict[str, float], areas: dict[str, float], box_volume: float) -> dict:
+    """The volume and interface entries of the metrics: volumes [m³] and areas [m²] with their
+    fractions and specific areas per box volume."""
+    return {
+        "volume_fractions [-]": {name: v / box_volume for name, v in volumes.items()},
+        "volumes [m3]": volumes,
+        "interface_areas [m2]": areas,
+        "specific_interface_areas [1/m]": {pair: a / box_volume for pair, a in areas.items()},
+    }
+
+
+def phase_index(labels: np.ndarray, phase_names: dict, names: list) -> np.ndarray:
     """Index into ``names`` of every cell's phase."""
     keys, inverse = np.unique(labels, return_inverse=True)
     return np.array([names.index(phase_names[key]) for key in keys.tolist()], dtype=np.intp)[inverse.reshape(-1)]
