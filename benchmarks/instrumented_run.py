@@ -22,7 +22,10 @@ and adds ``OUTDIR/instrumentation.json`` with what the run summary does not repo
   ``occ_boolean`` (``gmsh.model.occ`` fragment, cut, intersect and fuse,
   summed) and ``generate`` (``gmsh_model.generate``: gmsh meshing), then
   ``distribute`` (``dolfinx.io.gmsh.model_to_mesh``: reading the gmsh model
-  on rank 0, partitioning and distributing the mesh and tags) and
+  on rank 0, partitioning and distributing the mesh and tags; for a mesh
+  file or label image ``array_mesh.distribute_box``: making the arrays on
+  rank 0, partitioning and distributing them, naming the facets on every
+  rank, with no gmsh model) and
   ``analyse`` (``domain._analysed``: microstructure metrics of the
   distributed mesh, every rank);
 * ``rss_peak_kb`` (per rank, ``getrusage`` max RSS at the end),
@@ -137,9 +140,10 @@ def _install_mesh_phase_hooks() -> None:
         return record
 
     try:
-        from chemomech.geometry import domain, gmsh_model, rve
+        from chemomech.geometry import array_mesh, domain, gmsh_model, rve
     except ImportError:
         return
+    _wrap(array_mesh, "distribute_box", phase("distribute"))
     _wrap(rve, "packing_of", phase("packing"))
     _wrap(rve, "_draw", phase("draw"))
     _wrap(domain, "_analysed", phase("analyse"))

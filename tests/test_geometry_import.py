@@ -146,6 +146,29 @@ def test_voxel_cube_3d(tmp_path, mpi_tmp_path):
     assert sum(len(block.data) for block in saved.cells if block.type == "tetra") == 6 * np.count_nonzero(labels != 2)
 
 
+def test_a_run_distributes_the_arrays_as_the_gmsh_model_would(tmp_path, mpi_tmp_path):
+    """A run distributes a voxel image from its arrays without gmsh (chemomech.geometry.array_mesh); saving
+    the mesh draws it as a gmsh model instead: the same regions, boundaries, tags and measures."""
+    labels = three_phase_cube()
+    text = voxel_case(tmp_path, labels, voxel_size="[0.5 um, 0.4 um, 0.25 um]", phases=THREE_PHASES)
+    case = load_case_text(text, str(tmp_path / "case.yaml"))
+    from_arrays = build_domain(case.geometry, COMM)
+    from_gmsh = build_domain(case.geometry, COMM, mesh_file=mpi_tmp_path / "voxel.msh")
+    assert list(from_arrays.regions.items()) == list(from_gmsh.regions.items())
+    assert list(from_arrays.boundaries.items()) == list(from_gmsh.boundaries.items())
+    cells = [domain.mesh.topology.index_map(3).size_global for domain in (from_arrays, from_gmsh)]
+    assert cells[0] == cells[1] == 6 * np.count_nonzero(labels != 2)
+    for measure in ("dx", "ds", "dS"):
+        values = []
+        for domain in (from_arrays, from_gmsh):
+            dx, ds, dS = measures(domain)
+            tags = domain.regions if measure == "dx" else domain.boundaries
+            values.append([integral(domain, {"dx": dx, "ds": ds, "dS": dS}[measure](tag)) for tag in tags.values()])
+        assert values[0] == pytest.approx(values[1], rel=1e-12, abs=1e-30)
+        assert any(value > 0 for value in values[0])
+    assert from_arrays.metrics["interface_areas [m2]"] == pytest.approx(from_gmsh.metrics["interface_areas [m2]"])
+
+
 def test_voxel_tiff_stack_matches_npy(tmp_path):
     labels = three_phase_cube()
     text = voxel_case(tmp_path, labels, phases=THREE_PHASES)

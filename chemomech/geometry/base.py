@@ -27,7 +27,11 @@ class Blueprint:
     JSON-ready dict: it runs on every rank once the mesh is distributed,
     ``analyse(mesh, cell_tags, regions)`` with ``regions`` {cell tag: name},
     collectively (chemomech.microstructure.distributed_metrics), and returns
-    the same dict on every rank.
+    the same dict on every rank. ``distribute``, if given, makes and
+    distributes the mesh without gmsh (collective: ``distribute(comm)`` ->
+    mesh, cell tags, facet tags, {region: tag}, {boundary: tag}, lengths in
+    metres; a failure raises RuntimeError on every rank); ``draw`` is then
+    only used to save the mesh as ``.msh``.
     """
 
     kind: str
@@ -40,6 +44,7 @@ class Blueprint:
     draw: Callable[[], None]
     rollers: dict[str, tuple[int, ...]]
     analyse: Callable[..., dict] | None = None
+    distribute: Callable[..., tuple] | None = None
 
     @property
     def gdim(self) -> int:

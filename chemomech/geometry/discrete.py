@@ -28,7 +28,7 @@ from itertools import combinations
 import gmsh
 import numpy as np
 
-from chemomech.geometry import box, gmsh_model
+from chemomech.geometry import array_mesh, box, gmsh_model
 from chemomech.geometry.base import KINDS, Blueprint, GeometryError
 from chemomech.microstructure.distributed_metrics import distributed_mesh_metrics
 from chemomech.microstructure.metrics import facet_neighbours
@@ -68,7 +68,9 @@ def box_blueprint(kind: str, lengths, names: tuple[str, ...], void: str | None,
                   make: Callable[[], PhaseMesh]) -> Blueprint:
     """The blueprint of a box of edge ``lengths`` (metres, x, [y,] z) whose mesh ``make`` returns.
 
-    ``make`` runs on the meshing rank only. The top face is the plunger
+    ``make`` runs on the meshing rank only; a run distributes its arrays
+    (chemomech.geometry.array_mesh), and only a run that saves the mesh
+    draws them as a gmsh model. The top face is the plunger
     (``loaded_area`` L_x L_y, or L_x times 1 m in plane strain); rollers hold
     the bottom and the sides (chemomech.geometry.box).
     """
@@ -77,10 +79,11 @@ def box_blueprint(kind: str, lengths, names: tuple[str, ...], void: str | None,
     if len(lengths) != gdim or min(lengths) <= 0:
         raise GeometryError(f"the box must have {gdim} positive edge lengths, got {lengths} m")
     scale = max(lengths)
+    regions = tuple(name for name in names if name != void)
     return Blueprint(
         kind=kind,
         scale=scale,
-        regions=tuple(name for name in names if name != void),
+        regions=regions,
         boundaries=box.faces(gdim),
         loaded_area=lengths[0] * lengths[1] if gdim == 3 else lengths[0],
         height=lengths[-1],
@@ -88,6 +91,7 @@ def box_blueprint(kind: str, lengths, names: tuple[str, ...], void: str | None,
         draw=partial(_draw, make, gdim, lengths, scale),
         rollers=box.rollers(gdim),
         analyse=partial(analyse, lengths, void),
+        distribute=partial(array_mesh.distribute_box, make, lengths, regions, FACE_TOL * scale),
     )
 
 

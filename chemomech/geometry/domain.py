@@ -119,7 +119,33 @@ def build_domain(geometry, comm: MPI.Comm, *, mesh_file: Path | None = None) -> 
 
 
 def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = None) -> Domain:
-    """Draw and mesh ``blueprint`` on rank 0, then distribute the mesh and tags, and measure it on every rank."""
+    """Mesh ``blueprint`` (from its arrays, or drawn and meshed by gmsh on rank 0), distribute the mesh and
+    tags, renumber it and measure it on every rank."""
+    if blueprint.distribute is not None and mesh_file is None:
+        try:
+            mesh, cell_tags, facet_tags, regions, boundaries = blueprint.distribute(comm)
+        except RuntimeError as err:  # raised on every rank
+            raise GeometryError(f"meshing the {blueprint.kind} geometry failed: {err}") from err
+    else:
+        mesh, cell_tags, facet_tags, regions, boundaries = _distributed_gmsh_mesh(blueprint, comm, mesh_file)
+    mesh, cell_tags, facet_tags = renumbered(mesh, cell_tags, facet_tags)
+    return Domain(
+        mesh=mesh,
+        cell_tags=cell_tags,
+        facet_tags=facet_tags,
+        regions=regions,
+        boundaries=boundaries,
+        kind=blueprint.kind,
+        loaded_area=blueprint.loaded_area,
+        height=blueprint.height,
+        layer_bounds=dict(blueprint.layer_bounds),
+        rollers=dict(blueprint.rollers),
+        metrics=_analysed(blueprint, mesh, cell_tags, regions),
+    )
+
+
+def _distributed_gmsh_mesh(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None):
+    """Mesh, cell tags, facet tags, regions and boundaries of the blueprint drawn and meshed by gmsh on rank 0."""
     import gmsh
 
     from chemomech.geometry import gmsh_model
@@ -132,25 +158,12 @@ def distribute(blueprint: Blueprint, comm: MPI.Comm, mesh_file: Path | None = No
         if error is not None:
             raise GeometryError(f"meshing the {blueprint.kind} geometry failed: {error}")
         data = dolfinx.io.gmsh.model_to_mesh(
-            gmsh.model if root else None, comm, 0, gdim=blueprint.gdim, partitioner=_partitioner(comm)
+            gmsh.model if root else None, comm, 0, gdim=blueprint.gdim, partitioner=shared_facet_partitioner(comm)
         )
     data.mesh.geometry.x[:, : blueprint.gdim] *= blueprint.scale
     tdim = data.mesh.topology.dim
-    mesh, cell_tags, facet_tags = renumbered(data.mesh, data.cell_tags, data.facet_tags)
-    regions = _named(data.physical_groups, tdim, blueprint.regions)
-    return Domain(
-        mesh=mesh,
-        cell_tags=cell_tags,
-        facet_tags=facet_tags,
-        regions=regions,
-        boundaries=_named(data.physical_groups, tdim - 1, blueprint.boundaries),
-        kind=blueprint.kind,
-        loaded_area=blueprint.loaded_area,
-        height=blueprint.height,
-        layer_bounds=dict(blueprint.layer_bounds),
-        rollers=dict(blueprint.rollers),
-        metrics=_analysed(blueprint, mesh, cell_tags, regions),
-    )
+    return (data.mesh, data.cell_tags, data.facet_tags, _named(data.physical_groups, tdim, blueprint.regions),
+            _named(data.physical_groups, tdim - 1, blueprint.boundaries))
 
 
 def _mesh_on_root(blueprint: Blueprint, mesh_file: Path | None) -> str | None:
@@ -178,7 +191,7 @@ def _analysed(blueprint: Blueprint, mesh, cell_tags, regions: dict[str, int]) ->
         raise GeometryError(f"measuring the {blueprint.kind} mesh failed: {err}") from err
 
 
-def _partitioner(comm: MPI.Comm):
+def shared_facet_partitioner(comm: MPI.Comm):
     """Cell partitioner ghosting across shared facets (needed for interface integrals ``dS``)."""
     if comm.size == 1:
         return None
