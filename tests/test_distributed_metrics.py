@@ -17,7 +17,7 @@ from test_microstructure_metrics import centroids, cube_mesh, square_mesh, unit_
 
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.microstructure import mesh_metrics
-from chemomech.microstructure.distributed_metrics import _local_clusters, distributed_mesh_metrics
+from chemomech.microstructure.distributed_metrics import OwnedFacets, _local_clusters, distributed_mesh_metrics
 
 COMM = MPI.COMM_WORLD
 
@@ -150,3 +150,13 @@ def test_errors_are_raised_on_every_rank():
         bare, bare_tags = distributed(points, cells, labels, ghost_mode=dolfinx.mesh.GhostMode.none)
         with pytest.raises(ValueError, match="ghost"):
             distributed_mesh_metrics(bare, bare_tags, {1: "a"}, box=unit_box(3))
+
+
+def test_a_facet_of_three_cells_is_refused():
+    """Three tetrahedra on one triangle: not a conforming mesh (each rank builds it alone)."""
+    points = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, -1], [1, 1, 1.0]])
+    cells = np.array([[0, 1, 2, 3], [0, 1, 2, 4], [0, 1, 2, 5]], dtype=np.int64)
+    element = ufl.Mesh(basix.ufl.element("Lagrange", "tetrahedron", 1, shape=(3,)))
+    mesh = dolfinx.mesh.create_mesh(MPI.COMM_SELF, cells, element, points)
+    with pytest.raises(ValueError, match="not conforming"):
+        OwnedFacets(mesh, np.zeros(3), np.ones(3), 1e-9)

@@ -380,6 +380,7 @@ def test_a_run_on_a_domain_from_a_mesh_file_does_not_read_the_file_again(mpi_tmp
     with pytest.raises(CaseError, match="no cell-data array 'labels'"):
         load_case(path, ["geometry.cell_data=labels"], recorded)
     assert len(reads) == 1
+    WORLD.barrier()  # every rank has read the file before rank 0 rewrites it
     if WORLD.rank == 0:
         mesh.cell_data["gmsh:physical"] = [np.where(x < 12.0, 5, 7)]
         meshio.write(mpi_tmp_path / "rve.msh", mesh, file_format="gmsh22", binary=False)

@@ -30,10 +30,11 @@ import basix.ufl
 import numpy as np
 import ufl
 
-from chemomech.dolfinx_compat import MPI, dolfinx
+from chemomech.dolfinx_compat import dolfinx
 from chemomech.geometry import box
 from chemomech.geometry.domain import shared_facet_partitioner
 from chemomech.geometry.file_cell_values import looked_up
+from chemomech.microstructure.distributed_metrics import OwnedFacets
 
 CELL_NAMES = {2: "triangle", 3: "tetrahedron"}
 
@@ -88,40 +89,33 @@ def _named_facets(mesh, region: np.ndarray, lengths, regions: tuple[str, ...], t
 
     ``region`` is each local cell's region index (0, 1, ...).
     """
-    comm, topology, tdim = mesh.comm, mesh.topology, mesh.topology.dim
-    topology.create_connectivity(tdim - 1, tdim)
-    facet_map = topology.index_map(tdim - 1)
-    owned = facet_map.size_local
-    to_cells = topology.connectivity(tdim - 1, tdim)
-    offsets, links = to_cells.offsets, to_cells.array
-    counts = np.diff(offsets[: owned + 1])
-    if comm.allreduce(bool((counts > 2).any()), op=MPI.LOR):
-        raise RuntimeError("the mesh is not conforming: a facet is shared by more than two cells")
+    comm, tdim = mesh.comm, mesh.topology.dim
+    try:
+        facets = OwnedFacets(mesh, np.zeros(tdim), np.asarray(lengths, dtype=float), tol)
+    except ValueError as err:  # raised on every rank
+        raise RuntimeError(str(err)) from err
     planes = box.face_planes(tdim, lengths)
     pairs = list(combinations(range(len(regions)), 2))
     groups = list(planes) + [box.interface_name(regions[i], regions[j], regions) for i, j in pairs]
     groups += [box.surface_name(name) for name in regions]
-    code = np.full(owned, -1)
-    interior = np.flatnonzero(counts == 2)
-    a, b = region[links[offsets[interior]]], region[links[offsets[interior] + 1]]
+    code = np.full(facets.owned, -1)
+    a, b = region[facets.interior_cells[:, 0]], region[facets.interior_cells[:, 1]]
     between = a != b
     pair_index = np.full((len(regions), len(regions)), -1)
     pair_index[tuple(np.array(pairs, dtype=int).reshape(-1, 2).T)] = np.arange(len(pairs))
-    code[interior[between]] = len(planes) + pair_index[np.minimum(a, b)[between], np.maximum(a, b)[between]]
-    exterior = dolfinx.mesh.exterior_facet_indices(topology)
-    exterior = exterior[exterior < owned]
-    on_exterior = len(planes) + len(pairs) + region[links[offsets[exterior]]]  # a surface, unless on a face
-    corners = mesh.geometry.x[dolfinx.mesh.entities_to_geometry(mesh, tdim - 1, exterior.astype(np.int32))]
+    code[facets.interior[between]] = len(planes) + pair_index[np.minimum(a, b)[between], np.maximum(a, b)[between]]
+    on_exterior = len(planes) + len(pairs) + region[facets.exterior_cells]  # a surface, unless on a face
     for k, (axis, value) in reversed(list(enumerate(planes.values()))):  # the first face in order wins
-        on_exterior[np.all(np.abs(corners[:, :, axis] - value) <= tol, axis=1)] = k
-    code[exterior] = on_exterior
+        on_exterior[facets.on_face[:, axis, int(value > 0)]] = k  # the lower (0) or upper face of that axis
+    code[facets.exterior] = on_exterior
     sizes = comm.allreduce(np.bincount(code[code >= 0], minlength=len(groups)))
     if missing := [face for k, face in enumerate(planes) if sizes[k] == 0]:
         raise RuntimeError(f"no solid facet lies on the box face(s) {missing}")
     tag_of_group = np.cumsum(sizes > 0) * (sizes > 0)  # 1, 2, ... over the groups with facets, 0 for the others
-    tags = dolfinx.la.vector(facet_map, 1, dtype=np.int32)  # the owners' tags reach the ghost facets
+    # the owners' tags reach the ghost facets
+    tags = dolfinx.la.vector(mesh.topology.index_map(tdim - 1), 1, dtype=np.int32)
     tags.array[:] = 0
-    tags.array[:owned][code >= 0] = tag_of_group[code[code >= 0]]
+    tags.array[: facets.owned][code >= 0] = tag_of_group[code[code >= 0]]
     tags.scatter_forward()
     tagged = np.flatnonzero(tags.array > 0).astype(np.int32)
     facet_tags = dolfinx.mesh.meshtags(mesh, tdim - 1, tagged, tags.array[tagged])

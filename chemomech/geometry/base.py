@@ -28,10 +28,10 @@ class Blueprint:
     ``analyse(mesh, cell_tags, regions)`` with ``regions`` {cell tag: name},
     collectively (chemomech.microstructure.distributed_metrics), and returns
     the same dict on every rank. ``distribute``, if given, makes and
-    distributes the mesh without gmsh (collective: ``distribute(comm)`` ->
-    mesh, cell tags, facet tags, {region: tag}, {boundary: tag}, lengths in
-    metres; a failure raises RuntimeError on every rank); ``draw`` is then
-    only used to save the mesh as ``.msh``.
+    distributes the mesh without gmsh, collectively: ``distribute(comm)``
+    returns the mesh (in metres), its cell and facet tags, {region: tag}
+    and {boundary: tag}, and raises RuntimeError on every rank for a
+    failure; ``draw`` is then only used to save the mesh as ``.msh``.
     """
 
     kind: str

@@ -61,7 +61,7 @@ def distributed_mesh_metrics(mesh, cell_tags, phase_names: dict, *, box, void_ph
     if void_phase is not None:
         volume_dict[void_phase] = box_volume - float(volumes.sum())
 
-    facets = _Facets(mesh, lower, upper)
+    facets = OwnedFacets(mesh, lower, upper, FACE_TOLERANCE * float(np.max(upper - lower)))
     areas = _interface_areas(comm, facets, cells.phase, names, void_phase)
     result = metrics_record(volume_dict, areas, box_volume)
     if triple is not None:
@@ -93,17 +93,25 @@ class _Cells:
         self.map = cell_map
 
 
-class _Facets:
-    """Owned facets: the cells on either side of those with two, and the exterior ones and their box faces."""
+class OwnedFacets:
+    """A rank's owned facets: the cells on either side of the interior ones, and the exterior ones
+    with their cell and the faces of the box [lower, upper] they lie on (all vertices within ``tol``).
 
-    def __init__(self, mesh, lower: np.ndarray, upper: np.ndarray):
+    Raises ValueError on every rank for a facet of more than two cells (a
+    non-conforming mesh) or a process-boundary facet without the ghost cell
+    on its other side.
+    """
+
+    def __init__(self, mesh, lower: np.ndarray, upper: np.ndarray, tol: float):
         topology, tdim = mesh.topology, mesh.topology.dim
         topology.create_connectivity(tdim - 1, tdim)
         self.mesh, self.dim = mesh, tdim - 1
-        owned = topology.index_map(tdim - 1).size_local
+        self.owned = owned = topology.index_map(tdim - 1).size_local
         to_cells = topology.connectivity(tdim - 1, tdim)
         offsets, links = to_cells.offsets, to_cells.array
         counts = np.diff(offsets[: owned + 1])
+        if mesh.comm.allreduce(bool((counts > 2).any()), op=MPI.LOR):
+            raise ValueError("the mesh is not conforming: a facet is shared by more than two cells")
         exterior = dolfinx.mesh.exterior_facet_indices(topology)
         self.exterior = exterior[exterior < owned]
         lacking = np.count_nonzero(counts == 1) != self.exterior.size  # a process-boundary facet without its ghost
@@ -115,7 +123,6 @@ class _Facets:
         self.exterior_cells = links[offsets[self.exterior]]
         # on_face[f, axis, side]: all vertices of exterior facet f on the lower (0) / upper (1) face of that axis
         corners = self.points(self.exterior)
-        tol = FACE_TOLERANCE * float(np.max(upper - lower))
         self.on_face = np.stack(
             [np.all(np.abs(corners - lower) <= tol, axis=1), np.all(np.abs(corners - upper) <= tol, axis=1)], axis=-1
         )
@@ -126,7 +133,7 @@ class _Facets:
         return self.mesh.geometry.x[nodes][:, :, : self.mesh.geometry.dim]
 
 
-def _interface_areas(comm, facets: _Facets, phase: np.ndarray, names: list, void_phase) -> dict[str, float]:
+def _interface_areas(comm, facets: OwnedFacets, phase: np.ndarray, names: list, void_phase) -> dict[str, float]:
     """Area per pair of phases sharing owned facets, plus phase/void over exterior facets off the box faces."""
     n = len(names) + 1  # pair (i, j), i < j, has code i n + j; the void phase has index len(names)
     a, b = phase[facets.interior_cells[:, 0]], phase[facets.interior_cells[:, 1]]
@@ -173,7 +180,7 @@ def _triple_phase_boundary(mesh, phase: np.ndarray, names: list, triple, box_vol
     return {"triple_phase_points [-]": count, "triple_phase_boundary_density [1/m2]": count / box_volume}
 
 
-def _percolation(comm, facets: _Facets, cells: _Cells, names: list, box_volume: float) -> dict:
+def _percolation(comm, facets: OwnedFacets, cells: _Cells, names: list, box_volume: float) -> dict:
     """Per phase: whether a facet-connected cluster of its cells joins bottom and top (last axis), and their volume."""
     a, b = facets.interior_cells[:, 0], facets.interior_cells[:, 1]
     same = cells.phase[a] == cells.phase[b]

@@ -1,6 +1,10 @@
 """Microstructure metrics of a phase-tagged simplex mesh of a box RVE (pure numpy/scipy).
 
-The mesh is conforming: triangles in 2D, tetrahedra in 3D, each cell tagged
+``mesh_metrics`` measures a whole mesh given as arrays in one process: the
+definitions below, and the reference that
+chemomech.microstructure.distributed_metrics (what a run uses, on the
+distributed dolfinx mesh, every rank measuring what it owns) is tested
+against. The mesh is conforming: triangles in 2D, tetrahedra in 3D, each cell tagged
 with the label of its phase. Facets (edges in 2D, triangles in 3D) are found
 by sorting each cell's facet vertex tuples and finding the distinct rows
 (``unique_rows``): a facet listed by two cells is interior, by one cell on
