@@ -20,6 +20,7 @@ from chemomech.case import datafiles, loader, schema
 from chemomech.cli import main
 from chemomech.dolfinx_compat import MPI, dolfinx
 from chemomech.geometry import build_domain
+from chemomech.geometry.array_mesh import point_index
 from chemomech.geometry.voxel import voxel_simplices
 from chemomech.solve.run import run_case
 from closed_forms import confined_free_strain, die_constant_pressure_stretch, lame
@@ -167,6 +168,16 @@ def test_a_run_distributes_the_arrays_as_the_gmsh_model_would(tmp_path, mpi_tmp_
         assert values[0] == pytest.approx(values[1], rel=1e-12, abs=1e-30)
         assert any(value > 0 for value in values[0])
     assert from_arrays.metrics["interface_areas [m2]"] == pytest.approx(from_gmsh.metrics["interface_areas [m2]"])
+
+
+def test_point_index_numbers_the_used_points_in_order():
+    """The solid cells' points keep their order and are numbered 0, 1, ...; unused points get −1."""
+    assert point_index(np.array([[5, 2, 7], [2, 7, 0]]), 9).tolist() == [0, -1, 1, -1, -1, 2, -1, 3, -1]
+    cells = np.random.default_rng(3).integers(0, 1000, size=(400, 4))
+    used, inverse = np.unique(cells, return_inverse=True)
+    index = point_index(cells, 1000)
+    assert np.array_equal(np.flatnonzero(index >= 0), used)
+    assert np.array_equal(index[cells], inverse.reshape(cells.shape))
 
 
 def test_voxel_tiff_stack_matches_npy(tmp_path):

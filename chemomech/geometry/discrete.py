@@ -136,8 +136,9 @@ def _draw(make: Callable[[], PhaseMesh], gdim: int, lengths: tuple[float, ...], 
     if missing:
         raise RuntimeError(f"no solid facet lies on the box face(s) {missing}")
     solid = mesh.phases != (mesh.names.index(mesh.void) if mesh.void is not None else OUTSIDE)
-    used, inverse = np.unique(mesh.cells[solid], return_inverse=True)
-    cells, phases = inverse.reshape(-1, gdim + 1), mesh.phases[solid]
+    index = array_mesh.point_index(mesh.cells[solid], len(mesh.points))
+    cells, phases = index[mesh.cells[solid]], mesh.phases[solid]
+    used = np.flatnonzero(index >= 0)
     coords = np.zeros((len(used), 3))
     coords[:, :gdim] = mesh.points[used] / scale
     regions, model = mesh.regions, gmsh.model
@@ -147,7 +148,7 @@ def _draw(make: Callable[[], PhaseMesh], gdim: int, lengths: tuple[float, ...], 
         model.addDiscreteEntity(gdim - 1, tag)
     model.mesh.addNodes(gdim, 1, np.arange(1, len(used) + 1), coords.ravel())  # all nodes on the first region
     blocks = [(tag, CELL_TYPE[gdim], cells[phases == mesh.names.index(name)]) for tag, name in enumerate(regions, 1)]
-    blocks += [(tag, FACET_TYPE[gdim], np.searchsorted(used, facets)) for tag, facets in enumerate(named.values(), 1)]
+    blocks += [(tag, FACET_TYPE[gdim], index[facets]) for tag, facets in enumerate(named.values(), 1)]
     element = 1  # element tags are unique over the model
     for tag, kind, connectivity in blocks:  # the element type gives the entity's dimension
         element_tags = np.arange(element, element + len(connectivity))

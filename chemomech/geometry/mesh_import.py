@@ -11,7 +11,7 @@ from functools import partial
 
 import numpy as np
 
-from chemomech.geometry import discrete
+from chemomech.geometry import array_mesh, discrete
 from chemomech.geometry.base import Blueprint
 
 
@@ -29,7 +29,7 @@ def blueprint(geometry) -> Blueprint:
 def phase_mesh(geometry) -> discrete.PhaseMesh:
     """The cells of the file with their phases, shifted to start at the origin."""
     points, cells, tags = geometry.simplices()
-    points = points - points[np.unique(cells)].min(axis=0)
+    points = points - points[array_mesh.point_index(cells, len(points)) >= 0].min(axis=0)
     phase_tags = np.array([phase.tag for phase in geometry.phases.values()])
     sorter = np.argsort(phase_tags)
     phases = sorter[np.searchsorted(phase_tags, tags, sorter=sorter)]
