@@ -30,8 +30,8 @@ LI2S = (80e9, 0.20)
 ELECTROLYTE = (22e9, 0.37)
 """(E [Pa], ν) from materials.csv (sulfur, Li2S, Li6PS5Cl)."""
 
-SIZES = {"small": 0.73e-6, "medium": 0.446e-6, "large": 0.254e-6}
-"""Element size h [m]: about 50k, 200k and 1M displacement dofs."""
+SIZES = {"small": 0.73e-6, "medium": 0.446e-6, "large": 0.254e-6, "tiny": 2.0e-6}
+"""Element size h [m]: about 50k, 200k and 1M displacement dofs; ``tiny`` (about 3k) is the suite's smoke test."""
 
 FACES = ("x0", "x1", "y0", "y1", "z0", "z1")
 

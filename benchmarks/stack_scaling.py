@@ -56,9 +56,9 @@ from bench_common import (
 HERE = Path(__file__).resolve().parent
 CASE = HERE / "cases" / "stack_3d.yaml"
 
-SIZES = {"small": 37.0, "medium": 22.5, "large": 12.6}
+SIZES = {"small": 37.0, "medium": 22.5, "large": 12.6, "tiny": 200.0}
 """In-plane element size h (um) of each size: cathode element layers h/2 thick,
-separator and anode h. About 50k, 200k and 1M displacement dofs."""
+separator and anode h. About 50k, 200k and 1M displacement dofs; ``tiny`` (630) is the suite's smoke test."""
 
 COLUMNS = ["size", "ranks", *SOLVER_COLUMNS]
 
