@@ -103,7 +103,7 @@ def _scattered(rows: np.ndarray | None, shape: tuple[int, ...], dtype, comm) -> 
     Rank r gets rows ``starts[r]:starts[r + 1]``, equal blocks in order
     (collective). Handing ``create_mesh`` every rank's block of cells and
     points, instead of all of them on rank 0, lets it build the dual graph
-    and partition in parallel: 5.4–5.8 → 4.2–4.5 s for 1.9M cells on 2 ranks.
+    and partition in parallel: 5.1–6.3 → 4.1–4.7 s for 1.9M cells on 2 ranks.
     """
     count = comm.bcast(len(rows) if comm.rank == 0 else None, root=0)
     starts = np.array([count * rank // comm.size for rank in range(comm.size + 1)], dtype=np.int64)

@@ -136,8 +136,9 @@ def _draw(make: Callable[[], PhaseMesh], gdim: int, lengths: tuple[float, ...], 
     if missing:
         raise RuntimeError(f"no solid facet lies on the box face(s) {missing}")
     solid = mesh.phases != (mesh.names.index(mesh.void) if mesh.void is not None else OUTSIDE)
-    index = array_mesh.point_index(mesh.cells[solid], len(mesh.points))
-    cells, phases = index[mesh.cells[solid]], mesh.phases[solid]
+    solid_cells = mesh.cells[solid]
+    index = array_mesh.point_index(solid_cells, len(mesh.points))
+    cells, phases = index[solid_cells], mesh.phases[solid]
     used = np.flatnonzero(index >= 0)
     coords = np.zeros((len(used), 3))
     coords[:, :gdim] = mesh.points[used] / scale
